@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kefu/core/host.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "kefu/core/http_server.h"
+#include "kefu/core/logging.h"
+#include "kefu/version.h"
+
+#ifndef KEFU_VERSION
+#define KEFU_VERSION "0.0.0"
+#endif
+
+namespace kefu::core {
+
+Host::Host(HostOptions options) : options_(std::move(options)) {}
+
+Host::~Host() {
+  if (server_) server_->stop();
+  stopPlugins();
+}
+
+void Host::blockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool Host::prepare(RunMode mode, std::ostream& err) {
+  if (sodium_init() < 0) {
+    err << "kefu: libsodium failed to initialise\n";
+    return false;
+  }
+
+  // The deployment file: every error is collected before anything starts.
+  loaded_ = loadDeployment(options_.config);
+  errors_ = loaded_.errors;
+  const Deployment& d = loaded_.deployment;
+  std::error_code ec;
+  std::filesystem::path dataDir = std::filesystem::absolute(options_.dataDir, ec);
+  if (mode != RunMode::kCheck) {
+    std::filesystem::create_directories(dataDir, ec);
+    if (ec) {
+      err << "kefu: cannot create the data directory " << dataDir.string() << ": "
+          << ec.message() << "\n";
+      return false;
+    }
+  }
+
+  // Logging: checks write nothing, so they log to stderr only.
+  LogOptions lo;
+  lo.level = d.log.level;
+  lo.json = d.log.format == "json";
+  if (mode != RunMode::kCheck && !d.log.file.empty()) {
+    std::filesystem::path f(d.log.file);
+    lo.file = f.is_absolute() ? f : dataDir / f;
+  }
+  initLogging(lo);
+
+  // The store is only described until a plugin or the host needs it.
+  StoreOptions so;
+  so.url = d.store.url;
+  so.synchronousFull = d.store.synchronous == "full";
+  so.busyTimeoutMs = d.store.busyTimeoutMs;
+  so.dataDir = dataDir;
+  so.readOnlyCheck = mode == RunMode::kCheck;
+  if (!d.store.password.empty() && mode != RunMode::kCheck && loaded_.ok()) {
+    auto pw = readSecret(d.store.password, dataDir);
+    if (!pw) {
+      errors_.push_back({{d.file.string(), 0, 0}, "store.password", pw.status().message()});
+    } else {
+      so.password = *pw;
+    }
+  }
+  std::unique_ptr<StoreImpl> store;
+  try {
+    store = std::make_unique<StoreImpl>(so);
+  } catch (const std::exception& e) {
+    errors_.push_back({d.store.urlPos, "store.url", e.what()});
+    so.url = "sqlite://kefu.db";
+    store = std::make_unique<StoreImpl>(so);
+  }
+  runtime_ = std::make_unique<HostRuntime>(dataDir, std::make_unique<RealClock>(),
+                                           std::move(store), mode);
+
+  // Plugins: open, check keys, order, configure.
+  PluginManagerOptions po;
+  po.mode = mode;
+  po.extraDirs = options_.pluginDirs;
+  po.inspectDisabled = options_.inspectDisabled;
+  plugins_ = std::make_unique<PluginManager>(d, *runtime_, po);
+  if (loaded_.ok()) plugins_->load(errors_);
+  for (const auto& e : errors_) err << e.toString() << "\n";
+  if (!errors_.empty()) {
+    err << "kefu: " << errors_.size() << " error" << (errors_.size() == 1 ? "" : "s") << " in "
+        << options_.config.string() << "\n";
+    return false;
+  }
+  plugins_->configure();
+  if (plugins_->fatal()) {
+    err << "kefu: " << plugins_->fatalReason() << "\n";
+    return false;
+  }
+  return true;
+}
+
+bool Host::startPlugins(std::ostream& err) {
+  // The host's own tables first, then each plugin's, in dependency order.
+  if (Status s = runtime_->store().ping(); !s.ok()) {
+    err << "kefu: cannot open the store (" << runtime_->store().describe()
+        << "): " << s.message() << "\n";
+    return false;
+  }
+  hostLog().info("store: {}", runtime_->store().describe());
+  plugins_->migrate();
+  plugins_->start();
+  if (plugins_->fatal()) {
+    err << "kefu: " << plugins_->fatalReason() << "\n";
+    plugins_->stop();
+    return false;
+  }
+  return true;
+}
+
+void Host::stopPlugins() {
+  if (plugins_) plugins_->stop();
+}
+
+std::string Host::pluginsJson() const {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : plugins_->records()) {
+    nlohmann::json j;
+    j["name"] = r->name;
+    j["version"] = r->version();
+    j["sdk_version"] = r->library.sdkVersion();
+    j["file"] = r->file.string();
+    j["state"] = pluginStateName(r->state);
+    j["enabled"] = r->enabled;
+    j["required"] = r->required;
+    if (const PluginInfo* info = r->info()) {
+      j["kinds"] = info->kinds;
+      j["provides"] = info->provides;
+      j["depends"] = info->depends;
+      j["description"] = info->description;
+      j["maturity"] = info->maturity == Maturity::kStable ? "stable"
+                      : info->maturity == Maturity::kBeta ? "beta"
+                                                          : "alpha";
+      j["handles_personal_data"] = info->handlesPersonalData;
+    }
+    if (!r->error.empty()) j["error"] = r->error;
+    arr.push_back(std::move(j));
+  }
+  return arr.dump();
+}
+
+bool Host::setUpAdminToken(std::ostream& err) {
+  // The administrator token authenticates operators until a user plugin takes over. It is
+  // generated on first start and kept readable by the owner only.
+  auto path = runtime_->resolvePath(loaded_.deployment.http.tokenFile);
+  std::ifstream in(path);
+  if (in && std::getline(in, adminToken_) && adminToken_.size() >= 32) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      hostLog().warn("the token file {} is readable by others; chmod 600 it", path.string());
+    }
+    return true;
+  }
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  adminToken_ = hex;
+  std::filesystem::create_directories(path.parent_path());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || ::write(fd, hex, 64) != 64 || ::write(fd, "\n", 1) != 1) {
+    if (fd >= 0) ::close(fd);
+    err << "kefu: cannot write the token file " << path.string() << "\n";
+    return false;
+  }
+  ::close(fd);
+  hostLog().info("created the administrator token in {}", path.string());
+  return true;
+}
+
+void Host::registerCoreRoutes() {
+  HttpRouter& router = runtime_->router();
+  auto& metrics = runtime_->metrics();
+  RouteOptions open;
+  open.authenticated = false;
+
+  (void)router.add("host", "GET", "/healthz", [this](const HttpRequest&) {
+    int loaded = 0, failed = 0;
+    for (const auto& r : plugins_->records()) {
+      loaded += r->state == PluginState::kLoaded;
+      failed += r->state == PluginState::kFailed && r->enabled;
+    }
+    nlohmann::json j;
+    j["status"] = failed ? "degraded" : "ok";
+    j["plugins"] = {{"loaded", loaded}, {"failed", failed}};
+    return HttpResponse::json(200, j.dump());
+  }, open);
+
+  (void)router.add("host", "GET", "/metrics", [this, &metrics](const HttpRequest&) {
+    std::map<std::string, int> byState = {{"loaded", 0}, {"disabled", 0}, {"failed", 0}};
+    for (const auto& r : plugins_->records()) byState[pluginStateName(r->state)]++;
+    for (const auto& [s, n] : byState) {
+      metrics.gauge("kefu_plugins", "Plugins by state", {{"state", s}}).set(n);
+    }
+    metrics.gauge("kefu_uptime_seconds", "Seconds since the host started")
+        .set(std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt_)
+                 .count());
+    metrics.gauge("kefu_events_published", "Events published on the bus since start")
+        .set(double(runtime_->events().published()));
+    HttpResponse r = HttpResponse::text(200, metrics.render());
+    r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  }, open);
+
+  (void)router.add("host", "GET", "/api/v1/plugins", [this](const HttpRequest&) {
+    return HttpResponse::json(200, "{\"plugins\":" + pluginsJson() + "}");
+  }, RouteOptions{});
+
+  router.setAuthenticator([this](const HttpRequest& req) -> Result<Principal> {
+    std::string h = req.header("authorization");
+    if (h.rfind("Bearer ", 0) != 0) {
+      return Status::unauthenticated("missing bearer token (Authorization: Bearer <token>)");
+    }
+    std::string token = h.substr(7);
+    if (token.size() == adminToken_.size() &&
+        sodium_memcmp(token.data(), adminToken_.data(), token.size()) == 0) {
+      return Principal{"admin", {"admin"}};
+    }
+    auto delegate = runtime_->services().find(Authenticator::kInterfaceName);
+    if (delegate) return static_cast<Authenticator*>(delegate.get())->authenticate(req);
+    return Status::unauthenticated("invalid or expired token");
+  });
+}
+
+int Host::serve(std::ostream& out, std::ostream& err) {
+  const Deployment& d = loaded_.deployment;
+  std::string listen = options_.listen.empty() ? d.http.listen : options_.listen;
+  HttpServerOptions so;
+  Status s = parseListen(listen, so.host, so.port);
+  if (!s.ok()) {
+    err << "kefu: --listen: " << s.message() << "\n";
+    return 2;
+  }
+  so.threads = d.http.threads;
+  so.maxBodyBytes = static_cast<size_t>(d.http.maxBodyBytes);
+  if (!setUpAdminToken(err)) return 1;
+  registerCoreRoutes();
+  runtime_->metrics()
+      .gauge("kefu_build_info", "Kefu version", {{"version", KEFU_VERSION},
+                                                  {"sdk", KEFU_SDK_VERSION_STRING}})
+      .set(1);
+
+  server_ = std::make_unique<HttpServer>(runtime_->router(), so);
+  s = server_->start();
+  if (!s.ok()) {
+    err << "kefu: " << s.message() << "\n";
+    return 1;
+  }
+  int loaded = 0, failed = 0;
+  for (const auto& r : plugins_->records()) {
+    loaded += r->state == PluginState::kLoaded;
+    failed += r->state == PluginState::kFailed && r->enabled;
+  }
+  std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
+  out << "kefu " << KEFU_VERSION << " serving on http://" << host << ":" << server_->port()
+      << " (" << loaded << " plugins loaded, " << failed << " failed; data in "
+      << runtime_->dataDir().string() << ")" << std::endl;
+  hostLog().info("listening on {}:{}", so.host, server_->port());
+
+  // Wait for the shutdown signal on this thread; all others have it blocked.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  hostLog().info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+
+  // Stop taking work, let what was accepted finish, then stop plugins in reverse order.
+  server_->stopAccepting();
+  if (!server_->drain(std::chrono::milliseconds(d.host.shutdownTimeoutMs))) {
+    hostLog().warn("requests still running after {} ms; stopping anyway",
+                   d.host.shutdownTimeoutMs);
+  }
+  server_->stop();
+  plugins_->stop();
+  hostLog().info("stopped");
+  return 0;
+}
+
+}  // namespace kefu::core

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The kefu executable: built-in commands (serve, check, plugins list, --version) plus the
+// commands that enabled plugins register.
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kefu/core/host.h"
+#include "kefu/version.h"
+
+namespace {
+
+using kefu::core::Host;
+using kefu::core::HostOptions;
+
+// Options every command that reads a deployment shares.
+struct CommonOptions {
+  std::string config;
+  std::string dataDir = ".";
+  std::vector<std::string> pluginDirs;
+
+  void addTo(CLI::App* cmd, bool configRequired = true) {
+    auto* c = cmd->add_option("--config,-c", config, "Deployment file (TOML)");
+    if (configRequired) c->required();
+    cmd->add_option("--data-dir", dataDir,
+                    "Directory for state; relative paths in the config resolve against it")
+        ->capture_default_str();
+    cmd->add_option("--plugin-dir", pluginDirs,
+                    "Extra directory searched for kefu-<name>.so before the configured ones");
+  }
+  HostOptions hostOptions() const {
+    HostOptions o;
+    o.config = config;
+    o.dataDir = dataDir;
+    for (const auto& d : pluginDirs) o.pluginDirs.emplace_back(d);
+    return o;
+  }
+};
+
+int runCheck(const CommonOptions& common) {
+  Host host(common.hostOptions());
+  if (!host.prepare(kefu::RunMode::kCheck, std::cerr)) return 1;
+  int failed = 0;
+  std::string enabled;
+  for (const auto& r : host.plugins().records()) {
+    if (!r->enabled) continue;
+    if (r->state == kefu::core::PluginState::kFailed) {
+      std::cerr << common.config << ": plugin '" << r->name << "' (" << r->file.string()
+                << "): " << r->error << "\n";
+      ++failed;
+    } else {
+      enabled += (enabled.empty() ? "" : ", ") + r->name;
+    }
+  }
+  if (failed) {
+    std::cerr << "kefu: " << failed << " enabled plugin" << (failed == 1 ? "" : "s")
+              << " cannot run\n";
+    return 1;
+  }
+  std::cout << common.config << ": OK (plugins enabled: " << (enabled.empty() ? "none" : enabled)
+            << ")\n";
+  return 0;
+}
+
+int runPluginsList(const CommonOptions& common, bool json) {
+  HostOptions o = common.hostOptions();
+  o.inspectDisabled = true;
+  Host host(o);
+  if (!host.prepare(kefu::RunMode::kCheck, std::cerr) && !host.errors().empty()) return 2;
+  if (json) {
+    std::cout << nlohmann::json::parse(host.pluginsJson()).dump(2) << "\n";
+    return 0;
+  }
+  // A fixed-width table: NAME VERSION API KIND FILE STATE, then the reasons for failures.
+  std::vector<std::array<std::string, 6>> rows;
+  rows.push_back({"NAME", "VERSION", "API", "KIND", "FILE", "STATE"});
+  for (const auto& r : host.plugins().records()) {
+    std::string kinds;
+    if (const auto* info = r->info()) {
+      for (const auto& k : info->kinds) kinds += (kinds.empty() ? "" : ",") + k;
+    }
+    auto dash = [](std::string s) { return s.empty() ? std::string("-") : s; };
+    rows.push_back({r->name, dash(r->version()), dash(r->library.sdkVersion()), dash(kinds),
+                    dash(r->file.string()), kefu::core::pluginStateName(r->state)});
+  }
+  std::array<size_t, 6> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      std::cout << row[i];
+      if (i + 1 < row.size()) std::cout << std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << "\n";
+  }
+  for (const auto& r : host.plugins().records()) {
+    if (!r->error.empty()) std::cout << "\n" << r->name << ": " << r->error << "\n";
+  }
+  return 0;
+}
+
+int runServe(const CommonOptions& common, const std::string& listen) {
+  HostOptions o = common.hostOptions();
+  o.listen = listen;
+  Host host(o);
+  if (!host.prepare(kefu::RunMode::kServe, std::cerr)) return 2;
+  if (!host.startPlugins(std::cerr)) return 1;
+  return host.serve(std::cout, std::cerr);
+}
+
+// Finds the value of `--name VALUE` or `--name=VALUE` in argv.
+std::vector<std::string> scanOption(int argc, char** argv, const std::string& name) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == name && i + 1 < argc) {
+      out.emplace_back(argv[++i]);
+    } else if (a.rfind(name + "=", 0) == 0) {
+      out.push_back(a.substr(name.size() + 1));
+    }
+  }
+  return out;
+}
+
+// A command that an enabled plugin registered, e.g. `kefu journal tail --config F`.
+int runPluginCommand(int argc, char** argv) {
+  CommonOptions common;
+  auto configs = scanOption(argc, argv, "--config");
+  if (configs.empty()) configs = scanOption(argc, argv, "-c");
+  if (configs.empty()) {
+    std::cerr << "kefu: unknown command '" << argv[1]
+              << "'. Commands of plugins need --config FILE to find the plugin that provides "
+                 "them; run 'kefu --help' for the built-in commands.\n";
+    return 2;
+  }
+  common.config = configs.back();
+  if (auto d = scanOption(argc, argv, "--data-dir"); !d.empty()) common.dataDir = d.back();
+  common.pluginDirs = scanOption(argc, argv, "--plugin-dir");
+
+  Host host(common.hostOptions());
+  if (!host.prepare(kefu::RunMode::kCommand, std::cerr)) return 2;
+
+  // Build the command tree from the plugins' registrations.
+  CLI::App app{"Kefu customer-service center"};
+  app.require_subcommand(1);
+  struct Bound {
+    const kefu::CliCommand* command;
+    CLI::App* app;
+    std::map<std::string, CLI::Option*> options;
+    std::map<std::string, std::vector<std::string>> values;
+  };
+  std::vector<std::unique_ptr<Bound>> bound;
+  for (const auto& entry : host.runtime().cli().entries()) {
+    CLI::App* parent = &app;
+    for (size_t i = 0; i < entry.command.path.size(); ++i) {
+      const std::string& word = entry.command.path[i];
+      CLI::App* sub = nullptr;
+      try {
+        sub = parent->get_subcommand(word);
+      } catch (const CLI::OptionNotFound&) {
+        sub = parent->add_subcommand(word, i + 1 == entry.command.path.size()
+                                               ? entry.command.help
+                                               : "Commands of plugin '" + entry.owner + "'");
+      }
+      parent = sub;
+    }
+    auto b = std::make_unique<Bound>();
+    b->command = &entry.command;
+    b->app = parent;
+    CommonOptions ignored;
+    ignored.addTo(parent);
+    for (const auto& opt : entry.command.options) {
+      CLI::Option* o;
+      if (opt.flag) {
+        o = parent->add_flag(opt.name, opt.help);
+      } else {
+        o = parent->add_option(opt.name, b->values[opt.name], opt.help);
+        o->expected(1, opt.multiple ? 1 << 20 : 1);
+        if (!opt.defaultValue.empty()) o->default_str(opt.defaultValue);
+      }
+      if (opt.required) o->required();
+      b->options[opt.name] = o;
+    }
+    bound.push_back(std::move(b));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  for (const auto& b : bound) {
+    if (!b->app->parsed()) continue;
+    kefu::CliArgs args;
+    for (const auto& opt : b->command->options) {
+      CLI::Option* o = b->options[opt.name];
+      if (o->count() > 0) {
+        args.values[opt.name] = opt.flag ? std::vector<std::string>{} : b->values[opt.name];
+      } else if (!opt.flag && !opt.defaultValue.empty()) {
+        args.values[opt.name] = {opt.defaultValue};
+      }
+    }
+    if (!host.startPlugins(std::cerr)) return 1;
+    kefu::CliIo io{std::cin, std::cout, std::cerr};
+    int code = 1;
+    try {
+      code = b->command->run(args, io);
+    } catch (const std::exception& e) {
+      std::cerr << "kefu: the command failed: " << e.what() << "\n";
+    }
+    host.stopPlugins();
+    return code;
+  }
+  std::cerr << app.help();
+  return 2;
+}
+
+bool isBuiltin(const std::string& w) {
+  return w.empty() || w[0] == '-' || w == "serve" || w == "check" || w == "plugins" ||
+         w == "version" || w == "help";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string first = argc > 1 ? argv[1] : "";
+  // Threads created from here on inherit the blocked mask; serve waits for the signals.
+  if (first == "serve") Host::blockShutdownSignals();
+  if (!isBuiltin(first)) return runPluginCommand(argc, argv);
+
+  CLI::App app{"Kefu: customer-service center for insurers (host " KEFU_VERSION ", SDK "
+               KEFU_SDK_VERSION_STRING ")"};
+  app.set_version_flag("--version", std::string("kefu ") + KEFU_VERSION + " (SDK " +
+                                        KEFU_SDK_VERSION_STRING ")");
+  app.require_subcommand(1);
+  app.footer("Plugins add further commands; see them with 'kefu <command> --config F --help'.");
+
+  CommonOptions common;
+  std::string listen;
+  bool json = false;
+
+  auto* version = app.add_subcommand("version", "Print the version");
+  auto* serve = app.add_subcommand("serve", "Run the host until SIGTERM or SIGINT");
+  common.addTo(serve);
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (overrides [http] listen)");
+  auto* check = app.add_subcommand("check", "Validate a deployment without starting it");
+  common.addTo(check);
+  auto* plugins = app.add_subcommand("plugins", "Inspect plugins");
+  plugins->require_subcommand(1);
+  auto* list = plugins->add_subcommand("list", "List plugins with their state");
+  common.addTo(list);
+  list->add_flag("--json", json, "Print JSON instead of a table");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (version->parsed()) {
+    std::cout << "kefu " << KEFU_VERSION << " (SDK " << KEFU_SDK_VERSION_STRING << ")\n";
+    return 0;
+  }
+  if (check->parsed()) return runCheck(common);
+  if (list->parsed()) return runPluginsList(common, json);
+  if (serve->parsed()) return runServe(common, listen);
+  return 2;
+}

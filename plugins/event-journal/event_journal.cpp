@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// event-journal: writes the events of the bus to the store, so that what happened in the
+// center (state changes, faults, operator actions) can be read back later, through the API
+// (GET /api/v1/journal/events) or the CLI (kefu journal tail).
+//
+// Each event is committed as it is published; a failed write is logged and counted in
+// kefu_journal_write_errors_total, never silently dropped.
+#include <chrono>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "kefu/sdk.h"
+
+namespace {
+
+using Json = nlohmann::json;
+
+int64_t toMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string isoMillis(int64_t ms) {
+  std::time_t secs = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
+  return buf;
+}
+
+class EventJournal : public kefu::Plugin {
+ public:
+  kefu::Status configure(kefu::HostContext& ctx) override {
+    ctx_ = &ctx;
+    const kefu::ConfigValue& cfg = ctx.config();
+    topics_ = cfg.getStringList("topics", {""});
+    retentionDays_ = cfg.getInt("retention_days", 90);
+    maxPayload_ = cfg.getInt("max_payload_bytes", 65536);
+    if (retentionDays_ < 1) return cfg.error("retention_days", "must be at least 1");
+    if (maxPayload_ < 256) return cfg.error("max_payload_bytes", "must be at least 256");
+
+    written_ = &ctx.metrics().counter("kefu_journal_events_written_total",
+                                      "Events written to the journal");
+    errors_ = &ctx.metrics().counter("kefu_journal_write_errors_total",
+                                     "Events the journal failed to write");
+
+    kefu::RouteOptions readers;
+    readers.roles = {"supervisor", "team_lead"};
+    auto s = ctx.http().add("GET", "/api/v1/journal/events",
+                            [this](const kefu::HttpRequest& r) { return list(r); }, readers);
+    if (!s.ok()) return s;
+    return ctx.cli().add({{"journal", "tail"},
+                          "Print the newest events of the journal",
+                          {{"--limit", "How many events", false, false, "20"},
+                           {"--topic", "Only this topic (and its sub-topics)", false, false, ""}},
+                          [this](const kefu::CliArgs& a, kefu::CliIo& io) { return tail(a, io); }});
+  }
+
+  std::vector<kefu::Migration> migrations() const override {
+    return {{1, "journal_events table",
+             "CREATE TABLE journal_events ("
+             "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+             "  at_ms BIGINT NOT NULL,"
+             "  topic VARCHAR(200) NOT NULL,"
+             "  source VARCHAR(64) NOT NULL,"
+             "  payload TEXT NOT NULL);"
+             "CREATE INDEX journal_events_topic_at ON journal_events (topic, at_ms)",
+             "CREATE TABLE journal_events ("
+             "  id BIGSERIAL PRIMARY KEY,"
+             "  at_ms BIGINT NOT NULL,"
+             "  topic VARCHAR(200) NOT NULL,"
+             "  source VARCHAR(64) NOT NULL,"
+             "  payload TEXT NOT NULL);"
+             "CREATE INDEX journal_events_topic_at ON journal_events (topic, at_ms)"}};
+  }
+
+  kefu::Status start() override {
+    session_ = ctx_->store().openSession();
+    purge();
+    for (const auto& t : topics_) {
+      subs_.push_back(ctx_->events().subscribe(t, [this](const kefu::Event& e) { write(e); }));
+    }
+    bool all = std::find(topics_.begin(), topics_.end(), "") != topics_.end();
+    ctx_->logger().info("journaling {} for {} days",
+                        all ? std::string("all topics") : fmt::format("{}", fmt::join(topics_, ", ")),
+                        retentionDays_);
+    return {};
+  }
+
+  void stop() override {
+    for (auto id : subs_) ctx_->events().unsubscribe(id);
+    subs_.clear();
+    if (purgeTimer_) ctx_->clock().cancel(purgeTimer_);
+    std::lock_guard lock(mu_);
+    session_.reset();
+  }
+
+ private:
+  void write(const kefu::Event& e) {
+    std::string payload = e.payload;
+    if (static_cast<int64_t>(payload.size()) > maxPayload_) {
+      payload = Json{{"truncated", true}, {"bytes", e.payload.size()}}.dump();
+    }
+    int64_t at = toMillis(e.at);
+    std::lock_guard lock(mu_);
+    try {
+      *session_ << "INSERT INTO journal_events (at_ms, topic, source, payload) "
+                   "VALUES (:a, :t, :s, :p)",
+          soci::use(at), soci::use(e.topic), soci::use(e.source), soci::use(payload);
+      written_->inc();
+    } catch (const std::exception& ex) {
+      errors_->inc();
+      ctx_->logger().error("cannot journal event '{}' from '{}': {}", e.topic, e.source,
+                           ex.what());
+    }
+  }
+
+  // Deletes what is older than the retention, then again a day later.
+  void purge() {
+    int64_t cutoff = toMillis(ctx_->clock().now()) - retentionDays_ * 86'400'000LL;
+    {
+      std::lock_guard lock(mu_);
+      if (!session_) return;
+      try {
+        *session_ << "DELETE FROM journal_events WHERE at_ms < :c", soci::use(cutoff);
+      } catch (const std::exception& ex) {
+        ctx_->logger().warn("journal purge failed: {}", ex.what());
+      }
+    }
+    purgeTimer_ = ctx_->clock().callAfter(std::chrono::hours(24), [this] { purge(); });
+  }
+
+  Json query(const std::string& topic, int64_t sinceMs, int64_t limit) {
+    auto s = ctx_->store().openSession();
+    Json items = Json::array();
+    std::string like = topic + ".%";
+    soci::rowset<soci::row> rows =
+        (s->prepare << "SELECT id, at_ms, topic, source, payload FROM journal_events "
+                       "WHERE at_ms >= :since AND (:t1 = '' OR topic = :t2 OR topic LIKE :t3) "
+                       "ORDER BY id DESC LIMIT :lim",
+         soci::use(sinceMs), soci::use(topic), soci::use(topic), soci::use(like),
+         soci::use(limit));
+    for (const auto& r : rows) {
+      Json item;
+      item["id"] = r.get<long long>(0);
+      item["at"] = isoMillis(r.get<long long>(1));
+      item["topic"] = r.get<std::string>(2);
+      item["source"] = r.get<std::string>(3);
+      Json payload = Json::parse(r.get<std::string>(4), nullptr, false);
+      item["payload"] = payload.is_discarded() ? Json(r.get<std::string>(4)) : payload;
+      items.push_back(std::move(item));
+    }
+    return items;
+  }
+
+  kefu::HttpResponse list(const kefu::HttpRequest& req) {
+    int64_t limit = 100, since = 0;
+    try {
+      if (req.query.count("limit")) limit = std::stoll(req.query.at("limit"));
+      if (req.query.count("since_ms")) since = std::stoll(req.query.at("since_ms"));
+    } catch (const std::exception&) {
+      return kefu::HttpResponse::error(400, "invalid_argument",
+                                       "limit and since_ms must be integers");
+    }
+    if (limit < 1 || limit > 1000) {
+      return kefu::HttpResponse::error(400, "invalid_argument", "limit must be 1..1000");
+    }
+    std::string topic = req.query.count("topic") ? req.query.at("topic") : "";
+    std::string body = Json{{"events", query(topic, since, limit)}}.dump();
+    // Payloads may carry customer numbers; only administrators see them unmasked.
+    if (!req.principal.hasRole("admin")) body = kefu::maskPersonalData(body);
+    return kefu::HttpResponse::json(200, body);
+  }
+
+  int tail(const kefu::CliArgs& args, kefu::CliIo& io) {
+    int64_t limit = 0;
+    try {
+      limit = std::stoll(args.get("--limit", "20"));
+    } catch (const std::exception&) {
+      limit = 0;
+    }
+    if (limit < 1 || limit > 100000) {
+      io.err << "journal tail: --limit must be a number between 1 and 100000\n";
+      return 2;
+    }
+    Json items = query(args.get("--topic"), 0, limit);
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {
+      io.out << (*it)["at"].get<std::string>() << "  " << (*it)["topic"].get<std::string>()
+             << "  [" << (*it)["source"].get<std::string>() << "]  "
+             << kefu::maskPersonalData((*it)["payload"].dump()) << "\n";
+    }
+    return 0;
+  }
+
+  kefu::HostContext* ctx_ = nullptr;
+  std::vector<std::string> topics_;
+  int64_t retentionDays_ = 90;
+  int64_t maxPayload_ = 65536;
+  std::mutex mu_;
+  std::unique_ptr<soci::session> session_;
+  std::vector<kefu::SubscriptionId> subs_;
+  kefu::TimerId purgeTimer_ = 0;
+  kefu::Counter* written_ = nullptr;
+  kefu::Counter* errors_ = nullptr;
+};
+
+kefu::PluginInfo journalInfo() {
+  kefu::PluginInfo info;
+  info.description = "Stores the events of the bus and serves them to supervisors";
+  info.kinds = {"journal"};
+  info.provides = {};
+  info.handlesPersonalData = true;
+  info.configKeys = {
+      {"topics", kefu::ConfigType::kStringList, "Topic prefixes to keep; \"\" keeps all", false,
+       "[\"\"]"},
+      {"retention_days", kefu::ConfigType::kInt, "Days an event is kept", false, "90"},
+      {"max_payload_bytes", kefu::ConfigType::kInt,
+       "Larger payloads are replaced by a truncation note", false, "65536"},
+  };
+  return info;
+}
+
+}  // namespace
+
+KEFU_PLUGIN(EventJournal, "event-journal", "0.1.0", journalInfo)
