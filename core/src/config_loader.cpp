@@ -23,8 +23,10 @@ ConfigValue convert(const toml::node& node, const SourcePos& pos, const std::str
   if (auto* t = node.as_table()) {
     ConfigValue::Table table;
     for (auto&& [k, v] : *t) {
+      // Values point at themselves (where a wrong value is); tables at their key or header.
       std::string childPath = joinKey(path, k.str());
-      table.emplace(std::string(k.str()), convert(v, posOf(k.source(), file), childPath, file));
+      const auto& where = v.is_table() ? k.source() : v.source();
+      table.emplace(std::string(k.str()), convert(v, posOf(where, file), childPath, file));
     }
     return {std::move(table), pos, path};
   }
@@ -90,7 +92,9 @@ class SectionReader {
     }
     fail(*v, "must be one of " + list + ", not \"" + v->asString() + "\"");
   }
-  const ConfigValue* raw(std::string_view key) const { return table_ ? table_->find(key) : nullptr; }
+  const ConfigValue* raw(std::string_view key) const {
+    return table_ ? table_->find(key) : nullptr;
+  }
 
   // Reports every key nobody asked for.
   void finish() {

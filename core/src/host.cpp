@@ -101,7 +101,9 @@ bool Host::prepare(RunMode mode, std::ostream& err) {
   po.extraDirs = options_.pluginDirs;
   po.inspectDisabled = options_.inspectDisabled;
   plugins_ = std::make_unique<PluginManager>(d, *runtime_, po);
-  if (loaded_.ok()) plugins_->load(errors_);
+  // Plugin keys are checked even when the host tables had errors, so that one run of
+  // `kefu check` reports everything.
+  plugins_->load(errors_);
   for (const auto& e : errors_) err << e.toString() << "\n";
   if (!errors_.empty()) {
     err << "kefu: " << errors_.size() << " error" << (errors_.size() == 1 ? "" : "s") << " in "

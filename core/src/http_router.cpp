@@ -88,9 +88,15 @@ Status HttpRouter::add(const std::string& owner, std::string method, std::string
                                      "': a parameter must be a whole segment like {id}");
     }
   }
+  // Parameter names do not distinguish routes: /x/{id} and /x/{key} are the same route.
+  auto shape = [](const std::vector<std::string>& segs) {
+    std::vector<std::string> out;
+    for (const auto& s : segs) out.push_back(s.front() == '{' ? "{}" : s);
+    return out;
+  };
   std::unique_lock lock(mu_);
   for (const auto& r : routes_) {
-    if (r.method == method && r.segments == segments) {
+    if (r.method == method && shape(r.segments) == shape(segments)) {
       return Status::alreadyExists(method + " " + pattern + " is already registered by '" +
                                    r.owner + "'");
     }

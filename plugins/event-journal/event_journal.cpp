@@ -87,9 +87,8 @@ class EventJournal : public kefu::Plugin {
       subs_.push_back(ctx_->events().subscribe(t, [this](const kefu::Event& e) { write(e); }));
     }
     bool all = std::find(topics_.begin(), topics_.end(), "") != topics_.end();
-    ctx_->logger().info("journaling {} for {} days",
-                        all ? std::string("all topics") : fmt::format("{}", fmt::join(topics_, ", ")),
-                        retentionDays_);
+    std::string what = all ? "all topics" : fmt::format("{}", fmt::join(topics_, ", "));
+    ctx_->logger().info("journaling {} for {} days", what, retentionDays_);
     return {};
   }
 

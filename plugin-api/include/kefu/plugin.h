@@ -114,8 +114,8 @@ struct KefuPluginDescriptorV1 {
         version,                                                                        \
         KEFU_TOOLCHAIN_STDLIB,                                                          \
         []() -> const ::kefu::PluginInfo* {                                             \
-          static const ::kefu::PluginInfo info = infoFn();                              \
-          return &info;                                                                 \
+          static const ::kefu::PluginInfo kefuInfo = infoFn();                            \
+          return &kefuInfo;                                                             \
         },                                                                              \
         []() -> ::kefu::Plugin* { return new PluginClass(); },                          \
         [](::kefu::Plugin* p) { delete p; },                                            \

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The kefu command line as an operator uses it.
+#include <catch2/catch.hpp>
+
+#include "kefu/version.h"
+#include "process.h"
+
+using namespace std::chrono_literals;
+using kefu::test::Process;
+using kefu::test::TempDir;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), KEFU_BINARY);
+  Process p(args, dir / "cli.out", dir / "cli.err");
+  auto code = p.wait(30s);
+  REQUIRE(code.has_value());
+  return {*code, p.out(), p.err()};
+}
+
+const std::string kSample = std::string(KEFU_SOURCE_DIR) + "/samples/deploy/default.toml";
+
+}  // namespace
+
+TEST_CASE("kefu --version names the host and SDK versions", "[integration][cli]") {
+  TempDir dir;
+  auto r = kefuRun(dir, {"--version"});
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("kefu ") && Catch::Contains("SDK " KEFU_SDK_VERSION_STRING));
+}
+
+TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integration][cli]") {
+  TempDir dir;
+  auto r = kefuRun(dir, {"check", "--config", kSample, "--data-dir", (dir / "data").string()});
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, system-monitor)"));
+  CHECK_FALSE(std::filesystem::exists(dir / "data"));
+}
+
+TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][cli]") {
+  TempDir dir;
+  auto r = kefuRun(dir, {"plugins", "list", "--config", kSample});
+  CHECK(r.code == 0);
+  INFO(r.out << r.err);
+  CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
+  for (const char* name : {"event-journal", "system-monitor"}) {
+    std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
+                   name + R"(\.so +loaded\n)");
+    CHECK(std::regex_search(r.out, row));
+  }
+}
+
+TEST_CASE("kefu check reports TOML errors as file:line:column and exits non-zero",
+          "[integration][cli]") {
+  TempDir dir;
+  SECTION("syntax") {
+    auto f = dir.write("bad.toml", "[http]\nlisten = \"127.0.0.1:80\"\nthreads = [\n");
+    auto r = kefuRun(dir, {"check", "--config", f.string()});
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Catch::StartsWith(f.string() + ":"));
+  }
+  SECTION("unknown plugin and unknown key are both named") {
+    auto f = dir.write("bad.toml",
+                       "[plugins.event-journal]\nenabled = true\nretention = 5\n"
+                       "[plugins.routing-magic]\nenabled = true\n");
+    auto r = kefuRun(dir, {"check", "--config", f.string()});
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Catch::Contains(f.string() + ":3:13: plugins.event-journal.retention: "
+                                      "unknown key for plugin 'event-journal'"));
+    CHECK_THAT(r.err, Catch::Contains(f.string() + ":4:10: plugins.routing-magic: unknown plugin"));
+  }
+  SECTION("a plugin's own validation") {
+    auto f = dir.write("bad.toml", "[plugins.system-monitor]\nenabled = true\n"
+                                   "interval_seconds = 0\n");
+    auto r = kefuRun(dir, {"check", "--config", f.string()});
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Catch::Contains(f.string() + ":3:20: plugins.system-monitor."
+                                      "interval_seconds: must be between 1 and 3600"));
+  }
+}
+
+TEST_CASE("A plugin's CLI command runs against the deployment's store", "[integration][cli]") {
+  TempDir dir;
+  auto data = (dir / "data").string();
+  auto r = kefuRun(dir, {"journal", "tail", "--config", kSample, "--data-dir", data,
+                         "--limit", "5"});
+  CHECK(r.code == 0);
+  INFO(r.err);
+  CHECK(std::filesystem::exists(dir / "data/kefu.db"));
+  auto bad = kefuRun(dir, {"journal", "tail", "--config", kSample, "--data-dir", data,
+                           "--limit", "many"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--limit must be a number"));
+  auto unknown = kefuRun(dir, {"nosuch", "thing"});
+  CHECK(unknown.code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown command 'nosuch'"));
+}
