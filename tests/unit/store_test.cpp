@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include <soci/soci.h>
 
 #include "kefu/core/store_impl.h"
@@ -141,4 +143,44 @@ TEST_CASE("SQL text splits into statements outside quotes and comments", "[store
       "CREATE TABLE a (x TEXT);\n-- note; here\nINSERT INTO a VALUES ('1;2');  ;\n");
   REQUIRE(parts.size() == 2);
   CHECK_THAT(parts[1], Catch::Contains("'1;2'"));
+}
+
+// Runs only under tests/postgres/with_postgres.sh, which starts a real server (ctest does).
+TEST_CASE("Migrations run on a real PostgreSQL server", "[.][postgres]") {
+  const char* url = std::getenv("KEFU_TEST_PG_URL");
+  const char* pw = std::getenv("KEFU_TEST_PG_PASSWORD");
+  REQUIRE(url != nullptr);
+  StoreOptions o;
+  o.url = url;
+  o.password = pw ? pw : "";
+  StoreImpl store(o);
+  REQUIRE(store.ping().ok());
+  std::vector<Migration> steps = {
+      {1, "serial table", "CREATE TABLE t_pg (id INTEGER PRIMARY KEY AUTOINCREMENT)",
+       "CREATE TABLE t_pg (id BIGSERIAL PRIMARY KEY, name TEXT)"},
+      {2, "rows", "INSERT INTO t_pg (name) VALUES ('x'); INSERT INTO t_pg (name) VALUES ('y')",
+       ""},
+  };
+  REQUIRE(store.migrate("pgtest", steps).ok());
+  REQUIRE(store.migrate("pgtest", steps).ok());
+  CHECK(store.appliedVersions("pgtest") == std::vector<int>{1, 2});
+  auto s = store.openSession();
+  CHECK(count(*s, "SELECT COUNT(*) FROM t_pg") == 2);
+
+  // A failing step rolls back on PostgreSQL too.
+  auto broken = steps;
+  broken.push_back({3, "bad", "CREATE TABLE t_pg3 (id INT); SELECT * FROM t_missing", ""});
+  CHECK(store.migrate("pgtest", broken).code() == StatusCode::kInternal);
+  CHECK(store.appliedVersions("pgtest") == std::vector<int>{1, 2});
+  CHECK(count(*s, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 't_pg3'") ==
+        0);
+
+  // A wrong password is a clear error, not a hang.
+  StoreOptions wrong = o;
+  wrong.password = "not-the-password";
+  StoreImpl bad(wrong);
+  auto ping = bad.ping();
+  CHECK(ping.code() == StatusCode::kUnavailable);
+  CHECK_THAT(ping.message(), Catch::Contains("password authentication failed"));
+  CHECK(bad.describe().find("not-the-password") == std::string::npos);
 }
