@@ -7,9 +7,12 @@ function(kefu_add_plugin name)
   if(NOT ARG_OUTPUT_DIR)
     set(ARG_OUTPUT_DIR ${KEFU_PLUGIN_OUTPUT_DIR})
   endif()
+  # Only the entry symbol is exported; C++20 without GNU extensions, as the host is built.
   set_target_properties(${target} PROPERTIES
     PREFIX "" OUTPUT_NAME kefu-${name}
-    LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR})
+    LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR}
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
+    CXX_STANDARD 20 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
   target_link_libraries(${target} PRIVATE Kefu::sdk ${ARG_LIBRARIES})
   # Fail at link time, not at load time, on an unresolved symbol.
   target_link_options(${target} PRIVATE -Wl,--no-undefined)

@@ -160,6 +160,15 @@ std::string Host::pluginsJson() const {
                       : info->maturity == Maturity::kBeta ? "beta"
                                                           : "alpha";
       j["handles_personal_data"] = info->handlesPersonalData;
+      nlohmann::json keys = nlohmann::json::array();
+      for (const auto& k : info->configKeys) {
+        keys.push_back({{"name", k.name},
+                        {"type", configTypeName(k.type)},
+                        {"required", k.required},
+                        {"default", k.defaultValue},
+                        {"description", k.description}});
+      }
+      j["config_keys"] = std::move(keys);
     }
     if (!r->error.empty()) j["error"] = r->error;
     arr.push_back(std::move(j));

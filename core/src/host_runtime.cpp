@@ -61,12 +61,17 @@ PluginContext::~PluginContext() { revoke(); }
 TimerId PluginContext::TrackedClock::callAt(TimePoint when, std::function<void()> fn) {
   std::lock_guard lock(mu);
   auto id = std::make_shared<TimerId>(0);
+  if (revoked) return 0;
   TimerId real = c.rt_.clock().callAt(when, [this, id, fn = std::move(fn)] {
     {
       std::lock_guard inner(mu);
+      if (revoked) return;
       pending.erase(*id);
+      ++running;
     }
     fn();
+    std::lock_guard inner(mu);
+    if (--running == 0) idle.notify_all();
   });
   *id = real;
   pending.insert(real);
@@ -81,9 +86,14 @@ bool PluginContext::TrackedClock::cancel(TimerId id) {
 
 void PluginContext::revoke() {
   {
-    std::lock_guard lock(clock_.mu);
+    std::unique_lock lock(clock_.mu);
+    clock_.revoked = true;
     for (TimerId id : clock_.pending) rt_.clock().cancel(id);
     clock_.pending.clear();
+    // A virtual clock runs callbacks on the caller's thread, so there is nothing to wait for.
+    if (!rt_.clock().isVirtual()) {
+      clock_.idle.wait(lock, [&] { return clock_.running == 0; });
+    }
   }
   rt_.events().removeOwner(name_);
   rt_.router().removeOwner(name_);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -215,8 +216,12 @@ HttpResponse HttpRouter::dispatch(HttpRequest& req) const {
   if (metrics_) {
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // The method comes from the client: keep the label's values to a known few.
+    static const std::set<std::string> kKnown = {"GET", "HEAD", "POST", "PUT", "PATCH",
+                                                 "DELETE", "OPTIONS"};
+    std::string method = kKnown.count(req.method) ? req.method : "OTHER";
     metrics_->counter("kefu_http_requests_total", "HTTP requests by method and status code",
-                      {{"method", req.method}, {"code", std::to_string(resp.status)}})
+                      {{"method", method}, {"code", std::to_string(resp.status)}})
         .inc();
     metrics_
         ->histogram("kefu_http_request_duration_seconds", "Time spent in request handlers",

@@ -49,7 +49,8 @@ void PluginManager::load(std::vector<ConfigError>& errors) {
       size_t colon = s.find(':', start);
       std::string part = s.substr(start, colon == std::string::npos ? std::string::npos
                                                                      : colon - start);
-      if (!part.empty()) dirs_.push_back(runtime_.resolvePath(part));
+      // Like --plugin-dir, relative entries are taken from the working directory.
+      if (!part.empty()) dirs_.push_back(std::filesystem::absolute(part));
       if (colon == std::string::npos) break;
       start = colon + 1;
     }

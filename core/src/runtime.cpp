@@ -23,51 +23,105 @@ bool topicMatches(const std::string& prefix, const std::string& topic) {
 }
 }  // namespace
 
+// A handler with a count of the calls in progress, so that unsubscribing can wait for them:
+// after a plugin stops, none of its code may run. `alive` and `inFlight` are sequentially
+// consistent so that a publisher either sees the handler retired or is waited for.
+struct EventBusImpl::Handler {
+  std::string owner;
+  std::function<void(const Event&)> fn;
+  std::atomic<bool> alive{true};
+  std::atomic<int> inFlight{0};
+  std::mutex mu;
+  std::condition_variable idle;
+};
+
+namespace {
+// The handlers the current thread is inside of; a handler may unsubscribe itself without
+// waiting for itself.
+thread_local std::vector<const void*> tlsRunning;
+}  // namespace
+
 void EventBusImpl::publish(Event event, const std::string& source) {
   event.source = source;
   if (event.at == Clock::TimePoint{}) event.at = clock_.now();
   published_.fetch_add(1, std::memory_order_relaxed);
 
   // Copy the matching handlers so that a handler may (un)subscribe without deadlock.
-  std::vector<std::pair<std::string, std::shared_ptr<std::function<void(const Event&)>>>> hit;
+  std::vector<std::shared_ptr<Handler>> hit;
   {
     std::shared_lock lock(mu_);
     for (const auto& s : subs_) {
-      if (topicMatches(s.prefix, event.topic)) hit.emplace_back(s.owner, s.handler);
+      if (topicMatches(s.prefix, event.topic)) hit.push_back(s.handler);
     }
   }
-  for (auto& [owner, handler] : hit) {
-    try {
-      (*handler)(event);
-    } catch (const std::exception& e) {
-      hostLog().error("event handler of plugin '{}' threw on topic '{}': {}", owner, event.topic,
-                      e.what());
-    } catch (...) {
-      hostLog().error("event handler of plugin '{}' threw on topic '{}'", owner, event.topic);
+  for (auto& h : hit) {
+    h->inFlight.fetch_add(1);
+    if (h->alive.load()) {
+      tlsRunning.push_back(h.get());
+      try {
+        h->fn(event);
+      } catch (const std::exception& e) {
+        hostLog().error("event handler of plugin '{}' threw on topic '{}': {}", h->owner,
+                        event.topic, e.what());
+      } catch (...) {
+        hostLog().error("event handler of plugin '{}' threw on topic '{}'", h->owner,
+                        event.topic);
+      }
+      tlsRunning.pop_back();
+    }
+    if (h->inFlight.fetch_sub(1) == 1) {
+      std::lock_guard lock(h->mu);
+      h->idle.notify_all();
     }
   }
 }
 
 SubscriptionId EventBusImpl::subscribe(const std::string& owner, std::string prefix,
                                        std::function<void(const Event&)> handler) {
+  auto h = std::make_shared<Handler>();
+  h->owner = owner;
+  h->fn = std::move(handler);
   std::unique_lock lock(mu_);
   SubscriptionId id = next_++;
-  subs_.push_back({id, owner, std::move(prefix),
-                   std::make_shared<std::function<void(const Event&)>>(std::move(handler))});
+  subs_.push_back({id, owner, std::move(prefix), std::move(h)});
   return id;
 }
 
-bool EventBusImpl::unsubscribe(SubscriptionId id) {
-  std::unique_lock lock(mu_);
-  auto it = std::find_if(subs_.begin(), subs_.end(), [&](const Sub& s) { return s.id == id; });
-  if (it == subs_.end()) return false;
-  subs_.erase(it);
+void EventBusImpl::retire(std::vector<std::shared_ptr<Handler>>& handlers) {
+  for (auto& h : handlers) {
+    h->alive.store(false);
+    // Calls on this thread (a handler unsubscribing itself) are not waited for.
+    int own = static_cast<int>(std::count(tlsRunning.begin(), tlsRunning.end(), h.get()));
+    std::unique_lock lock(h->mu);
+    h->idle.wait(lock, [&] { return h->inFlight.load() <= own; });
+  }
+}
+
+bool EventBusImpl::unsubscribe(SubscriptionId id, const std::string& owner) {
+  std::vector<std::shared_ptr<Handler>> gone;
+  {
+    std::unique_lock lock(mu_);
+    auto it = std::find_if(subs_.begin(), subs_.end(), [&](const Sub& s) {
+      return s.id == id && (owner.empty() || s.owner == owner);
+    });
+    if (it == subs_.end()) return false;
+    gone.push_back(it->handler);
+    subs_.erase(it);
+  }
+  retire(gone);
   return true;
 }
 
 void EventBusImpl::removeOwner(const std::string& owner) {
-  std::unique_lock lock(mu_);
-  std::erase_if(subs_, [&](const Sub& s) { return s.owner == owner; });
+  std::vector<std::shared_ptr<Handler>> gone;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& s : subs_) {
+      if (s.owner == owner) gone.push_back(s.handler);
+    }
+    std::erase_if(subs_, [&](const Sub& s) { return s.owner == owner; });
+  }
+  retire(gone);
 }
 
 // ---- Timers and clocks ----------------------------------------------------------------
@@ -87,10 +141,11 @@ bool TimerQueue::cancel(TimerId id) {
   return true;
 }
 
-bool TimerQueue::popDue(Clock::TimePoint now, std::function<void()>& fn) {
+bool TimerQueue::popDue(Clock::TimePoint now, std::function<void()>& fn, TimerId* id) {
   if (byTime_.empty() || byTime_.begin()->first > now) return false;
   auto it = byTime_.begin();
   fn = std::move(it->second.second);
+  if (id) *id = it->second.first;
   byId_.erase(it->second.first);
   byTime_.erase(it);
   return true;
@@ -139,18 +194,25 @@ TimerId RealClock::callAt(TimePoint when, std::function<void()> fn) {
 }
 
 bool RealClock::cancel(TimerId id) {
-  std::lock_guard lock(mu_);
-  return timers_.cancel(id);
+  std::unique_lock lock(mu_);
+  if (timers_.cancel(id)) return true;
+  if (running_ == id && std::this_thread::get_id() != thread_.get_id()) {
+    done_.wait(lock, [&] { return running_ != id; });
+  }
+  return false;
 }
 
 void RealClock::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     std::function<void()> fn;
-    if (timers_.popDue(now(), fn)) {
+    if (timers_.popDue(now(), fn, &running_)) {
       lock.unlock();
       runTimer(fn);
+      fn = nullptr;  // release captures before anyone is told the callback is done
       lock.lock();
+      running_ = 0;
+      done_.notify_all();
       continue;
     }
     TimePoint next;

@@ -93,11 +93,17 @@ class EventJournal : public kefu::Plugin {
   }
 
   void stop() override {
+    // Unsubscribing waits for writes in progress; then nothing else uses the session.
     for (auto id : subs_) ctx_->events().unsubscribe(id);
     subs_.clear();
-    if (purgeTimer_) ctx_->clock().cancel(purgeTimer_);
-    std::lock_guard lock(mu_);
-    session_.reset();
+    kefu::TimerId timer;
+    {
+      std::lock_guard lock(mu_);
+      timer = purgeTimer_;
+      purgeTimer_ = 0;
+      session_.reset();
+    }
+    if (timer) ctx_->clock().cancel(timer);
   }
 
  private:
@@ -108,6 +114,7 @@ class EventJournal : public kefu::Plugin {
     }
     int64_t at = toMillis(e.at);
     std::lock_guard lock(mu_);
+    if (!session_) return;  // stopping
     try {
       *session_ << "INSERT INTO journal_events (at_ms, topic, source, payload) "
                    "VALUES (:a, :t, :s, :p)",
@@ -123,16 +130,25 @@ class EventJournal : public kefu::Plugin {
   // Deletes what is older than the retention, then again a day later.
   void purge() {
     int64_t cutoff = toMillis(ctx_->clock().now()) - retentionDays_ * 86'400'000LL;
-    {
-      std::lock_guard lock(mu_);
-      if (!session_) return;
-      try {
-        *session_ << "DELETE FROM journal_events WHERE at_ms < :c", soci::use(cutoff);
-      } catch (const std::exception& ex) {
-        ctx_->logger().warn("journal purge failed: {}", ex.what());
-      }
+    std::lock_guard lock(mu_);
+    if (!session_) return;
+    try {
+      *session_ << "DELETE FROM journal_events WHERE at_ms < :c", soci::use(cutoff);
+    } catch (const std::exception& ex) {
+      ctx_->logger().warn("journal purge failed: {}", ex.what());
     }
     purgeTimer_ = ctx_->clock().callAfter(std::chrono::hours(24), [this] { purge(); });
+  }
+
+  // SQLite reports small integers as int and PostgreSQL BIGINT as long long.
+  static int64_t intColumn(const soci::row& r, std::size_t i) {
+    switch (r.get_properties(i).get_data_type()) {
+      case soci::dt_integer: return r.get<int>(i);
+      case soci::dt_long_long: return r.get<long long>(i);
+      case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
+      case soci::dt_double: return static_cast<int64_t>(r.get<double>(i));
+      default: return std::stoll(r.get<std::string>(i));
+    }
   }
 
   Json query(const std::string& topic, int64_t sinceMs, int64_t limit) {
@@ -147,8 +163,8 @@ class EventJournal : public kefu::Plugin {
          soci::use(limit));
     for (const auto& r : rows) {
       Json item;
-      item["id"] = r.get<long long>(0);
-      item["at"] = isoMillis(r.get<long long>(1));
+      item["id"] = intColumn(r, 0);
+      item["at"] = isoMillis(intColumn(r, 1));
       item["topic"] = r.get<std::string>(2);
       item["source"] = r.get<std::string>(3);
       Json payload = Json::parse(r.get<std::string>(4), nullptr, false);

@@ -29,7 +29,9 @@ enabled = true
 [plugins.system-monitor]
 enabled = true
 interval_seconds = 1
-min_free_disk_mb = 0
+# More free space than any disk has: the disk check fails at once, so the monitor publishes
+# system.fault and the journal stores it.
+min_free_disk_mb = 1000000000
 )" + extra);
 }
 
@@ -78,7 +80,10 @@ TEST_CASE("The host serves health and metrics and the plugin list / SIGTERM stop
     auto r = kefu::test::http(port, "GET", "/api/v1/plugins", bearer(dir));
     REQUIRE(r.status == 200);
     std::map<std::string, Json> byName;
-    for (const auto& p : Json::parse(r.body)["plugins"]) byName[p["name"]] = p;
+    Json doc = Json::parse(r.body);  // named: a range-for over a temporary's member dangles
+    for (const auto& p : doc["plugins"]) {
+      byName[p["name"].get<std::string>()] = p;
+    }
     CHECK(byName["event-journal"]["state"] == "loaded");
     CHECK(byName["system-monitor"]["state"] == "loaded");
     CHECK(byName["sdk-next-major"]["state"] == "failed");
@@ -97,9 +102,16 @@ TEST_CASE("The host serves health and metrics and the plugin list / SIGTERM stop
     auto checks = kefu::test::http(port, "GET", "/api/v1/monitor/checks", bearer(dir));
     CHECK(checks.status == 200);
     CHECK(Json::parse(checks.body)["checks"].size() == 2);
-    auto events = kefu::test::http(port, "GET", "/api/v1/journal/events?limit=1000", bearer(dir));
-    CHECK(events.status == 200);
-    CHECK(Json::parse(events.body)["events"].is_array());
+    auto events = kefu::test::http(port, "GET", "/api/v1/journal/events?topic=system",
+                                   bearer(dir));
+    REQUIRE(events.status == 200);
+    auto list = Json::parse(events.body)["events"];
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["topic"] == "system.fault");
+    CHECK(list[0]["source"] == "system-monitor");
+    CHECK(list[0]["payload"]["check"] == "disk_space");
+    CHECK(list[0]["id"].is_number_integer());
+    CHECK_THAT(m.body, Catch::Contains("kefu_monitor_check_ok{check=\"disk_space\"} 0"));
     auto bad = kefu::test::http(port, "GET", "/api/v1/journal/events?limit=lots", bearer(dir));
     CHECK(bad.status == 400);
     CHECK_THAT(bad.body, Catch::Contains("limit"));

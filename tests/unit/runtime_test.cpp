@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "kefu/core/runtime.h"
 #include "kefu/pii.h"
 
@@ -148,4 +151,38 @@ TEST_CASE("Personal numbers are masked and short numbers are not", "[pii][securi
   CHECK(maskPersonalData("card 6222021234567890123") == "card 622************0123");
   CHECK(maskPersonalData("queue 42, wait 1234567890s") == "queue 42, wait 1234567890s");
   CHECK(maskPersonalData("") == "");
+}
+
+TEST_CASE("Unsubscribing waits for a handler running on another thread", "[events]") {
+  VirtualClock clock(std::chrono::system_clock::time_point(1000s));
+  EventBusImpl bus(clock);
+  std::atomic<bool> entered{false}, release{false}, finished{false};
+  bus.subscribe("slow", "x", [&](const Event&) {
+    entered = true;
+    while (!release) std::this_thread::sleep_for(1ms);
+    finished = true;
+  });
+  std::thread publisher([&] { bus.publish(ev("x"), "src"); });
+  while (!entered) std::this_thread::sleep_for(1ms);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(20ms);
+    release = true;
+  });
+  bus.removeOwner("slow");  // must not return while the handler runs
+  CHECK(finished);
+  publisher.join();
+  releaser.join();
+}
+
+TEST_CASE("Cancelling a timer whose callback runs waits for it to finish", "[clock]") {
+  kefu::core::RealClock clock;
+  std::atomic<bool> entered{false}, finished{false};
+  auto id = clock.callAfter(0ms, [&] {
+    entered = true;
+    std::this_thread::sleep_for(30ms);
+    finished = true;
+  });
+  while (!entered) std::this_thread::sleep_for(1ms);
+  CHECK_FALSE(clock.cancel(id));  // already running: not cancelled, but waited for
+  CHECK(finished);
 }

@@ -175,7 +175,8 @@ struct ConfigKey {
   ConfigType type = ConfigType::kString;
   std::string description;
   bool required = false;
-  // The default as the operator would write it in TOML, for docs and `kefu plugins show`.
+  // The default as the operator would write it in TOML, for docs and
+  // `kefu plugins list --json`.
   std::string defaultValue;
 };
 

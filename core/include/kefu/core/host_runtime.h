@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -89,7 +90,9 @@ class PluginContext : public HostContext {
                              std::function<void(const Event&)> h) override {
       return c.rt_.events().subscribe(c.name_, std::move(prefix), std::move(h));
     }
-    bool unsubscribe(SubscriptionId id) override { return c.rt_.events().unsubscribe(id); }
+    bool unsubscribe(SubscriptionId id) override {
+      return c.rt_.events().unsubscribe(id, c.name_);
+    }
   };
   struct Services : ServiceRegistry {
     PluginContext& c;
@@ -115,11 +118,15 @@ class PluginContext : public HostContext {
     explicit Cli(PluginContext& ctx) : c(ctx) {}
     Status add(CliCommand cmd) override { return c.rt_.cli().add(c.name_, std::move(cmd)); }
   };
-  // Tracks timers so that none fires into a stopped plugin.
+  // Tracks timers so that none fires into a stopped plugin: revoke() cancels the pending
+  // ones and waits for a callback that is running on the scheduler.
   struct TrackedClock : Clock {
     PluginContext& c;
     std::mutex mu;
+    std::condition_variable idle;
     std::set<TimerId> pending;
+    int running = 0;
+    bool revoked = false;
     explicit TrackedClock(PluginContext& ctx) : c(ctx) {}
     TimePoint now() const override { return c.rt_.clock().now(); }
     bool isVirtual() const override { return c.rt_.clock().isVirtual(); }

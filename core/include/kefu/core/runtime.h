@@ -29,17 +29,24 @@ class EventBusImpl {
   void publish(Event event, const std::string& source);
   SubscriptionId subscribe(const std::string& owner, std::string prefix,
                            std::function<void(const Event&)> handler);
-  bool unsubscribe(SubscriptionId id);
+  // Ends a subscription of `owner` (any owner when empty). When it returns, the handler is
+  // not running on another thread and will not be called again; a handler may end its own
+  // subscription.
+  bool unsubscribe(SubscriptionId id, const std::string& owner = "");
+  // Ends all subscriptions of `owner`, with the same guarantee.
   void removeOwner(const std::string& owner);
   uint64_t published() const { return published_.load(); }
+
+  struct Handler;
 
  private:
   struct Sub {
     SubscriptionId id;
     std::string owner;
     std::string prefix;
-    std::shared_ptr<std::function<void(const Event&)>> handler;
+    std::shared_ptr<Handler> handler;
   };
+  void retire(std::vector<std::shared_ptr<Handler>>& handlers);
   const Clock& clock_;
   mutable std::shared_mutex mu_;
   std::vector<Sub> subs_;
@@ -53,7 +60,7 @@ class TimerQueue {
   TimerId add(Clock::TimePoint when, std::function<void()> fn);
   bool cancel(TimerId id);
   // Removes and returns the earliest timer due at or before `now`, if any.
-  bool popDue(Clock::TimePoint now, std::function<void()>& fn);
+  bool popDue(Clock::TimePoint now, std::function<void()>& fn, TimerId* id = nullptr);
   bool nextDue(Clock::TimePoint& when) const;
   size_t size() const { return byId_.size(); }
 
@@ -71,6 +78,8 @@ class RealClock : public Clock {
   TimePoint now() const override { return std::chrono::system_clock::now(); }
   bool isVirtual() const override { return false; }
   TimerId callAt(TimePoint when, std::function<void()> fn) override;
+  // Also waits for the timer's callback if it is running on the scheduler right now (unless
+  // called from that callback), so that the caller may free what the callback uses.
   bool cancel(TimerId id) override;
   // Stops the scheduler thread; pending timers are dropped.
   void shutdown();
@@ -79,7 +88,9 @@ class RealClock : public Clock {
   void run();
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable done_;
   TimerQueue timers_;
+  TimerId running_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };
