@@ -15,6 +15,7 @@
 
 #include "kefu/core/http_server.h"
 #include "kefu/core/logging.h"
+#include "kefu/auth.h"
 #include "kefu/version.h"
 
 #ifndef KEFU_VERSION
@@ -243,6 +244,20 @@ void Host::registerCoreRoutes() {
     return HttpResponse::json(200, "{\"plugins\":" + pluginsJson() + "}");
   }, RouteOptions{});
 
+  router.setAuditor([this](const HttpRequest& req, const HttpResponse& resp,
+                           const std::string& pattern) {
+    auto log = runtime_->services().find(AuditLog::kInterfaceName);
+    if (!log) return;
+    AuditEntry e;
+    e.actor = req.principal.id.empty() ? "anonymous" : req.principal.id;
+    e.action = req.method + " " + pattern;
+    e.target = req.path;
+    e.detail = "status " + std::to_string(resp.status);
+    e.remoteAddress = req.remoteAddress;
+    Status s = static_cast<AuditLog*>(log.get())->record(e);
+    if (!s.ok()) hostLog().error("audit log: {}", s.message());
+  });
+
   router.setAuthenticator([this](const HttpRequest& req) -> Result<Principal> {
     std::string h = req.header("authorization");
     if (h.rfind("Bearer ", 0) != 0) {
@@ -251,12 +266,18 @@ void Host::registerCoreRoutes() {
     std::string token = h.substr(7);
     if (token.size() == adminToken_.size() &&
         sodium_memcmp(token.data(), adminToken_.data(), token.size()) == 0) {
-      return Principal{"admin", {"admin"}};
+      return Principal{"admin-token", {"admin"}};
     }
     auto delegate = runtime_->services().find(Authenticator::kInterfaceName);
     if (delegate) return static_cast<Authenticator*>(delegate.get())->authenticate(req);
     return Status::unauthenticated("invalid or expired token");
   });
+}
+
+bool Host::setUpHttp(std::ostream& err) {
+  if (!setUpAdminToken(err)) return false;
+  registerCoreRoutes();
+  return true;
 }
 
 int Host::serve(std::ostream& out, std::ostream& err) {
@@ -270,8 +291,7 @@ int Host::serve(std::ostream& out, std::ostream& err) {
   }
   so.threads = d.http.threads;
   so.maxBodyBytes = static_cast<size_t>(d.http.maxBodyBytes);
-  if (!setUpAdminToken(err)) return 1;
-  registerCoreRoutes();
+  if (!setUpHttp(err)) return 1;
   runtime_->metrics()
       .gauge("kefu_build_info", "Kefu version", {{"version", KEFU_VERSION},
                                                   {"sdk", KEFU_SDK_VERSION_STRING}})

@@ -175,6 +175,7 @@ HttpResponse HttpRouter::dispatch(HttpRequest& req) const {
       owner = found->owner;
       HttpHandler handler = found->handler;
       RouteOptions options = found->options;
+      std::string pattern = found->pattern;
       lock.unlock();
 
       // Authenticate and authorize before the handler sees anything.
@@ -209,6 +210,15 @@ HttpResponse HttpRouter::dispatch(HttpRequest& req) const {
         } catch (...) {
           hostLog().error("HTTP handler of '{}' for {} {} threw", owner, req.method, req.path);
           resp = HttpResponse::error(500, "internal", "the request failed inside the server");
+        }
+      }
+      bool changes = req.method != "GET" && req.method != "HEAD";
+      bool refused = resp.status == 401 || resp.status == 403;
+      if (audit_ && ((changes && options.audit) || refused)) {
+        try {
+          audit_(req, resp, pattern);
+        } catch (const std::exception& e) {
+          hostLog().error("audit of {} {} failed: {}", req.method, req.path, e.what());
         }
       }
     }

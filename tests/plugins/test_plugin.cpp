@@ -76,7 +76,7 @@ class TestPlugin : public kefu::Plugin {
   std::string recordFile_;
 };
 
-kefu::PluginInfo info() {
+[[maybe_unused]] kefu::PluginInfo info() {
   kefu::PluginInfo i;
   i.description = "test plugin";
   i.kinds = {"test"};

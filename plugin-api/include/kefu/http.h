@@ -91,6 +91,10 @@ struct RouteOptions {
   bool authenticated = true;
   // When non-empty, the principal must hold one of these roles ("admin" always passes).
   std::vector<std::string> roles;
+  // The host records calls with a state-changing method (POST, PUT, PATCH, DELETE) in the
+  // audit log when one is provided. Set false when the handler records a more precise
+  // entry itself.
+  bool audit = true;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

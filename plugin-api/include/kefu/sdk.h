@@ -3,6 +3,7 @@
 // Convenience header: everything a plugin author needs.
 #pragma once
 
+#include "kefu/auth.h"
 #include "kefu/cli.h"
 #include "kefu/clock.h"
 #include "kefu/config.h"

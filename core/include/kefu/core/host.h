@@ -49,6 +49,12 @@ class Host {
   // blockShutdownSignals()) before any thread was created. Returns the exit code.
   int serve(std::ostream& out, std::ostream& err);
 
+  // Creates or reads the administrator token and adds the host's own routes (/healthz,
+  // /metrics, /api/v1/plugins), the authenticator and the auditor to the router. serve()
+  // calls it; tests call it to drive the router in process. False (with the reason on
+  // `err`) if the token file cannot be written.
+  bool setUpHttp(std::ostream& err);
+
   // Stops the plugins in reverse order (also done by the destructor).
   void stopPlugins();
 

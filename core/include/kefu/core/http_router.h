@@ -30,6 +30,12 @@ class HttpRouter {
   void removeOwner(const std::string& owner);
   void setAuthenticator(AuthFn auth) { auth_ = std::move(auth); }
 
+  // Called after every audited call (state-changing method on a route with
+  // RouteOptions::audit) and every refused one (401 or 403), with the route's pattern.
+  using AuditFn = std::function<void(const HttpRequest&, const HttpResponse&,
+                                     const std::string& pattern)>;
+  void setAuditor(AuditFn audit) { audit_ = std::move(audit); }
+
   // Fills req.params and req.principal and runs the matching route.
   HttpResponse dispatch(HttpRequest& req) const;
 
@@ -52,6 +58,7 @@ class HttpRouter {
   mutable std::shared_mutex mu_;
   std::vector<Route> routes_;
   AuthFn auth_;
+  AuditFn audit_;
   Metrics* metrics_;
 };
 
