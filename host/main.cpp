@@ -5,12 +5,14 @@
 #include <cstring>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "kefu/core/host.h"
+#include "kefu/core/http_server.h"
 #include "kefu/version.h"
 
 namespace {
@@ -42,9 +44,11 @@ struct CommonOptions {
   }
 };
 
+// Exit codes of every command: 0 fine, 1 something could not run (a plugin, a port),
+// 2 the deployment or the command line is wrong.
 int runCheck(const CommonOptions& common) {
   Host host(common.hostOptions());
-  if (!host.prepare(kefu::RunMode::kCheck, std::cerr)) return 1;
+  if (!host.prepare(kefu::RunMode::kCheck, std::cerr)) return host.errors().empty() ? 1 : 2;
   int failed = 0;
   std::string enabled;
   for (const auto& r : host.plugins().records()) {
@@ -105,11 +109,22 @@ int runPluginsList(const CommonOptions& common, bool json) {
   return 0;
 }
 
-int runServe(const CommonOptions& common, const std::string& listen) {
+int runServe(const CommonOptions& common, const std::optional<std::string>& listen) {
+  // A bad --listen is a usage error: refuse it before anything is opened or started.
+  if (listen) {
+    std::string h;
+    unsigned short p;
+    auto s = kefu::core::parseListen(*listen, h, p);
+    if (!s.ok()) {
+      std::cerr << "kefu: --listen: " << s.message() << "\n";
+      return 2;
+    }
+  }
   HostOptions o = common.hostOptions();
-  o.listen = listen;
+  o.listen = listen.value_or("");
   Host host(o);
   if (!host.prepare(kefu::RunMode::kServe, std::cerr)) return 2;
+  if (!host.lockDataDir(std::cerr)) return 1;
   if (!host.startPlugins(std::cerr)) return 1;
   return host.serve(std::cout, std::cerr);
 }
@@ -150,6 +165,7 @@ int runPluginCommand(int argc, char** argv) {
   CLI::App app{"Kefu customer-service center"};
   app.require_subcommand(1);
   struct Bound {
+    std::string owner;
     const kefu::CliCommand* command;
     CLI::App* app;
     std::map<std::string, CLI::Option*> options;
@@ -171,6 +187,7 @@ int runPluginCommand(int argc, char** argv) {
       parent = sub;
     }
     auto b = std::make_unique<Bound>();
+    b->owner = entry.owner;
     b->command = &entry.command;
     b->app = parent;
     CommonOptions ignored;
@@ -188,6 +205,16 @@ int runPluginCommand(int argc, char** argv) {
       b->options[opt.name] = o;
     }
     bound.push_back(std::move(b));
+  }
+  // A command word no enabled plugin registered: say so instead of CLI11's generic error.
+  bool known = std::any_of(host.runtime().cli().entries().begin(),
+                           host.runtime().cli().entries().end(),
+                           [&](const auto& e) { return e.command.path.front() == argv[1]; });
+  if (!known) {
+    std::cerr << "kefu: no enabled plugin of " << common.config << " provides the command '"
+              << argv[1] << "'; run 'kefu plugins list --config " << common.config
+              << "' to see which plugins are enabled\n";
+    return 2;
   }
   try {
     app.parse(argc, argv);
@@ -212,7 +239,8 @@ int runPluginCommand(int argc, char** argv) {
     try {
       code = b->command->run(args, io);
     } catch (const std::exception& e) {
-      std::cerr << "kefu: the command failed: " << e.what() << "\n";
+      std::cerr << "kefu: the command of plugin '" << b->owner << "' failed: " << e.what()
+                << "\n";
     }
     host.stopPlugins();
     return code;
@@ -242,7 +270,7 @@ int main(int argc, char** argv) {
   app.footer("Plugins add further commands; see them with 'kefu <command> --config F --help'.");
 
   CommonOptions common;
-  std::string listen;
+  std::optional<std::string> listen;
   bool json = false;
 
   auto* version = app.add_subcommand("version", "Print the version");

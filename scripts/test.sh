@@ -9,9 +9,10 @@ scripts/setup.sh
 build_dir=${KEFU_BUILD_DIR:-build}
 built=$(date +%s)
 
-# Lines stay within 100 columns in everything we write.
+# Lines stay within 100 columns (characters, not bytes: comments and samples hold Chinese).
 long=$(git ls-files -co --exclude-standard -- '*.h' '*.cpp' '*.cmake' '*.in' '*.sh' '*.toml' \
-         '*CMakeLists.txt' '.ci/*' | xargs -r awk 'length > 100 {print FILENAME ":" FNR}')
+         '*CMakeLists.txt' '.ci/*' '*.md' |
+       xargs -r perl -CSD -ne 'chomp; print "$ARGV:$.\n" if length > 100; close ARGV if eof')
 if [ -n "$long" ]; then
   echo "test: lines longer than 100 columns:" >&2
   echo "$long" >&2

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kefu/core/config_loader.h"
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -144,6 +146,11 @@ bool isLogLevel(std::string_view l) {
 ParsedToml parseTomlFile(const std::filesystem::path& file) {
   ParsedToml out;
   const std::string name = file.string();
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec)) {
+    out.errors.push_back({{name, 0, 0}, "(file)", "not a regular file"});
+    return out;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     out.errors.push_back({{name, 0, 0}, "(file)", "cannot open: " + std::string(
@@ -217,7 +224,9 @@ LoadedDeployment loadDeployment(const std::filesystem::path& file) {
       // A password inside the URL would sit in the TOML in clear text.
       std::string rest = url.substr(13);
       auto at = rest.find('@');
-      if (at != std::string::npos && rest.substr(0, at).find(':') != std::string::npos) {
+      bool inQuery = rest.find("password=") != std::string::npos;
+      if (inQuery ||
+          (at != std::string::npos && rest.substr(0, at).find(':') != std::string::npos)) {
         store.fail(*u, "the URL holds a password; put it in the environment or a file and "
                        "name it with password = \"env:NAME\" or \"file:PATH\"");
       }
@@ -245,9 +254,20 @@ LoadedDeployment loadDeployment(const std::filesystem::path& file) {
     bool ok = colon != std::string::npos && colon > 0 && colon + 1 < s.size();
     if (ok) {
       for (size_t i = colon + 1; i < s.size(); ++i) ok = ok && std::isdigit(s[i]);
-      ok = ok && std::stol(s.substr(colon + 1)) <= 65535;
+      ok = ok && s.size() - colon - 1 <= 5 && std::stol(s.substr(colon + 1)) <= 65535;
     }
-    if (!ok) http.fail(*l, "expected HOST:PORT, e.g. \"127.0.0.1:8080\"");
+    // The server binds an address, not a name: resolving names is the deployment's job.
+    std::string host = ok ? s.substr(0, colon) : "";
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    unsigned char addr[16];
+    if (ok && inet_pton(AF_INET, host.c_str(), addr) != 1 &&
+        inet_pton(AF_INET6, host.c_str(), addr) != 1) {
+      http.fail(*l, "\"" + host + "\" is not an IP address (use e.g. 127.0.0.1 or [::1])");
+    } else if (!ok) {
+      http.fail(*l, "expected HOST:PORT, e.g. \"127.0.0.1:8080\"");
+    }
   }
 
   // [plugins.<name>] tables: host keys here, plugin keys later against the plugin's info.

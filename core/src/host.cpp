@@ -3,10 +3,15 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
 #include <fstream>
+#include <tuple>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +34,7 @@ Host::Host(HostOptions options) : options_(std::move(options)) {}
 Host::~Host() {
   if (server_) server_->stop();
   stopPlugins();
+  if (lockFd_ >= 0) ::close(lockFd_);
 }
 
 void Host::blockShutdownSignals() {
@@ -36,6 +42,7 @@ void Host::blockShutdownSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -52,7 +59,13 @@ bool Host::prepare(RunMode mode, std::ostream& err) {
   std::error_code ec;
   std::filesystem::path dataDir = std::filesystem::absolute(options_.dataDir, ec);
   if (mode != RunMode::kCheck) {
-    std::filesystem::create_directories(dataDir, ec);
+    bool created = std::filesystem::create_directories(dataDir, ec);
+    if (created && mode == RunMode::kCommand) {
+      err << "kefu: created the data directory " << dataDir.string() << "\n";
+    }
+    if (!ec && !std::filesystem::is_directory(dataDir)) {
+      ec = std::make_error_code(std::errc::not_a_directory);
+    }
     if (ec) {
       err << "kefu: cannot create the data directory " << dataDir.string() << ": "
           << ec.message() << "\n";
@@ -60,15 +73,26 @@ bool Host::prepare(RunMode mode, std::ostream& err) {
     }
   }
 
-  // Logging: checks write nothing, so they log to stderr only.
+  // Logging: checks write nothing, so they log to stderr only, and only what their own
+  // summary does not say. Commands keep stderr for their output: warnings and worse.
   LogOptions lo;
   lo.level = d.log.level;
+  if (mode == RunMode::kCheck) lo.level = "critical";
+  if (mode == RunMode::kCommand &&
+      (lo.level == "info" || lo.level == "debug" || lo.level == "trace")) {
+    lo.level = "warn";
+  }
   lo.json = d.log.format == "json";
   if (mode != RunMode::kCheck && !d.log.file.empty()) {
     std::filesystem::path f(d.log.file);
     lo.file = f.is_absolute() ? f : dataDir / f;
   }
-  initLogging(lo);
+  try {
+    initLogging(lo);
+  } catch (const std::exception& e) {
+    err << "kefu: cannot open the log file " << lo.file.string() << ": " << e.what() << "\n";
+    return false;
+  }
 
   // The store is only described until a plugin or the host needs it.
   StoreOptions so;
@@ -89,7 +113,9 @@ bool Host::prepare(RunMode mode, std::ostream& err) {
   try {
     store = std::make_unique<StoreImpl>(so);
   } catch (const std::exception& e) {
-    errors_.push_back({d.store.urlPos, "store.url", e.what()});
+    bool reported = std::any_of(errors_.begin(), errors_.end(),
+                                [](const ConfigError& ce) { return ce.key == "store.url"; });
+    if (!reported) errors_.push_back({d.store.urlPos, "store.url", e.what()});
     so.url = "sqlite://kefu.db";
     store = std::make_unique<StoreImpl>(so);
   }
@@ -105,7 +131,13 @@ bool Host::prepare(RunMode mode, std::ostream& err) {
   // Plugin keys are checked even when the host tables had errors, so that one run of
   // `kefu check` reports everything.
   plugins_->load(errors_);
-  for (const auto& e : errors_) err << e.toString() << "\n";
+  std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.pos.file, a.pos.line, a.pos.column) <
+           std::tie(b.pos.file, b.pos.line, b.pos.column);
+  });
+  constexpr size_t kShown = 100;
+  for (size_t i = 0; i < errors_.size() && i < kShown; ++i) err << errors_[i].toString() << "\n";
+  if (errors_.size() > kShown) err << "... and " << errors_.size() - kShown << " more\n";
   if (!errors_.empty()) {
     err << "kefu: " << errors_.size() << " error" << (errors_.size() == 1 ? "" : "s") << " in "
         << options_.config.string() << "\n";
@@ -178,16 +210,25 @@ std::string Host::pluginsJson() const {
 }
 
 bool Host::setUpAdminToken(std::ostream& err) {
-  // The administrator token authenticates operators until a user plugin takes over. It is
-  // generated on first start and kept readable by the owner only.
+  // The administrator token is for bootstrapping and automation (it stays valid beside the
+  // users of an authenticator plugin); it acts with the admin role. It is generated on
+  // first start and kept readable by the owner only.
   auto path = runtime_->resolvePath(loaded_.deployment.http.tokenFile);
   std::ifstream in(path);
-  if (in && std::getline(in, adminToken_) && adminToken_.size() >= 32) {
+  bool existed = in && std::getline(in, adminToken_);
+  while (!adminToken_.empty() && (adminToken_.back() == '\r' || adminToken_.back() == ' ')) {
+    adminToken_.pop_back();
+  }
+  if (existed && adminToken_.size() >= 32) {
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
       hostLog().warn("the token file {} is readable by others; chmod 600 it", path.string());
     }
     return true;
+  }
+  if (existed) {
+    hostLog().warn("the token file {} holds no usable token (32 characters or more); "
+                   "writing a new one", path.string());
   }
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
@@ -196,9 +237,16 @@ bool Host::setUpAdminToken(std::ostream& err) {
   adminToken_ = hex;
   std::filesystem::create_directories(path.parent_path());
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // An existing file keeps its mode on open: make it private before the token goes in.
+  if (fd >= 0 && ::fchmod(fd, 0600) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
   if (fd < 0 || ::write(fd, hex, 64) != 64 || ::write(fd, "\n", 1) != 1) {
+    int e = errno;
     if (fd >= 0) ::close(fd);
-    err << "kefu: cannot write the token file " << path.string() << "\n";
+    err << "kefu: cannot write the token file " << path.string() << ": " << std::strerror(e)
+        << "\n";
     return false;
   }
   ::close(fd);
@@ -218,7 +266,9 @@ void Host::registerCoreRoutes() {
       loaded += r->state == PluginState::kLoaded;
       failed += r->state == PluginState::kFailed && r->enabled;
     }
+    // Liveness: 200 while the host serves, "degraded" when an enabled plugin failed.
     nlohmann::json j;
+    j["name"] = loaded_.deployment.host.name;
     j["status"] = failed ? "degraded" : "ok";
     j["plugins"] = {{"loaded", loaded}, {"failed", failed}};
     return HttpResponse::json(200, j.dump());
@@ -259,11 +309,10 @@ void Host::registerCoreRoutes() {
   });
 
   router.setAuthenticator([this](const HttpRequest& req) -> Result<Principal> {
-    std::string h = req.header("authorization");
-    if (h.rfind("Bearer ", 0) != 0) {
+    std::string token = req.bearerToken();
+    if (token.empty()) {
       return Status::unauthenticated("missing bearer token (Authorization: Bearer <token>)");
     }
-    std::string token = h.substr(7);
     if (token.size() == adminToken_.size() &&
         sodium_memcmp(token.data(), adminToken_.data(), token.size()) == 0) {
       return Principal{"admin-token", {"admin"}};
@@ -277,6 +326,28 @@ void Host::registerCoreRoutes() {
 bool Host::setUpHttp(std::ostream& err) {
   if (!setUpAdminToken(err)) return false;
   registerCoreRoutes();
+  return true;
+}
+
+bool Host::lockDataDir(std::ostream& err) {
+  // One serving host per data directory: two would both write the store and the token.
+  auto path = runtime_->dataDir() / "kefu.lock";
+  lockFd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lockFd_ < 0) {
+    err << "kefu: cannot open " << path.string() << ": " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    (void)!::pread(lockFd_, pid, sizeof pid - 1, 0);
+    err << "kefu: another kefu (pid " << (pid[0] ? pid : "?") << ") is serving the data "
+        << "directory " << runtime_->dataDir().string() << "\n";
+    return false;
+  }
+  std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lockFd_, 0) != 0 || ::pwrite(lockFd_, me.data(), me.size(), 0) < 0) {
+    hostLog().warn("cannot write the pid into {}", path.string());
+  }
   return true;
 }
 
@@ -312,15 +383,19 @@ int Host::serve(std::ostream& out, std::ostream& err) {
   out << "kefu " << KEFU_VERSION << " serving on http://" << host << ":" << server_->port()
       << " (" << loaded << " plugins loaded, " << failed << " failed; data in "
       << runtime_->dataDir().string() << ")" << std::endl;
-  hostLog().info("listening on {}:{}", so.host, server_->port());
+  hostLog().info("{} listening on {}:{}", d.host.name, so.host, server_->port());
 
   // Wait for the shutdown signal on this thread; all others have it blocked.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    // The log file is opened once; rotate it with copytruncate.
+    hostLog().info("received SIGHUP; nothing to reload (rotate logs with copytruncate)");
+  }
   hostLog().info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
   // Stop taking work, let what was accepted finish, then stop plugins in reverse order.

@@ -181,8 +181,18 @@ HttpResponse HttpRouter::dispatch(HttpRequest& req) const {
       // Authenticate and authorize before the handler sees anything.
       bool allowed = true;
       if (options.authenticated) {
-        Result<Principal> who =
-            auth_ ? auth_(req) : Result<Principal>(Status::unauthenticated("no authenticator"));
+        // An authenticator that throws (a plugin's bug) refuses the request; it never takes
+        // the host down.
+        Result<Principal> who = Status::unauthenticated("no authenticator");
+        try {
+          if (auth_) who = auth_(req);
+        } catch (const std::exception& e) {
+          hostLog().error("authenticator threw for {} {}: {}", req.method, req.path, e.what());
+          who = Status::unauthenticated("authentication failed");
+        } catch (...) {
+          hostLog().error("authenticator threw for {} {}", req.method, req.path);
+          who = Status::unauthenticated("authentication failed");
+        }
         if (!who) {
           resp = HttpResponse::error(401, "unauthenticated", who.status().message());
           resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kefu\"");

@@ -31,7 +31,7 @@ Status parseListen(const std::string& listen, std::string& host, unsigned short&
     host = host.substr(1, host.size() - 2);
   }
   std::string p = listen.substr(colon + 1);
-  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
+  if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
       std::stoul(p) > 65535) {
     return Status::invalidArgument("invalid port in '" + listen + "'");
   }
@@ -97,7 +97,21 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.inFlight.fetch_add(1);
     HttpRequest req;
     req.method = std::string(msg.method_string());
-    parseTarget({msg.target().data(), msg.target().size()}, req.path, req.query);
+    std::string_view target(msg.target().data(), msg.target().size());
+    // Only origin-form targets; an encoded '/' would let a path mean one thing to a proxy's
+    // prefix rule and another to the router.
+    std::string_view rawPath = target.substr(0, target.find('?'));
+    bool encodedSlash = rawPath.find("%2F") != std::string_view::npos ||
+                        rawPath.find("%2f") != std::string_view::npos;
+    if (target.empty() || target.front() != '/' || encodedSlash) {
+      HttpResponse r = HttpResponse::error(
+          400, "bad_request",
+          encodedSlash ? "encoded '/' (%2F) is not allowed in paths"
+                       : "the request target must be a path starting with '/'");
+      respond(r, false, msg.version());
+      return;
+    }
+    parseTarget(target, req.path, req.query);
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -109,11 +123,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!epEc) req.remoteAddress = ep.address().to_string();
     HttpResponse resp = server_.router.dispatch(req);
     bool keepAlive = msg.keep_alive() && server_.accepting.load();
-    if (req.method == "HEAD") resp.body.clear();
-    respond(resp, keepAlive, msg.version());
+    respond(resp, keepAlive, msg.version(), req.method == "HEAD");
   }
 
-  void respond(const HttpResponse& r, bool keepAlive, unsigned version) {
+  void respond(const HttpResponse& r, bool keepAlive, unsigned version, bool head = false) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(r.status));
@@ -122,9 +135,14 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
     for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = r.body;
     res->keep_alive(keepAlive);
-    res->prepare_payload();
+    if (head) {
+      // HEAD: the length GET would send, no body.
+      res->content_length(r.body.size());
+    } else {
+      res->body() = r.body;
+      res->prepare_payload();
+    }
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keepAlive, counted = parser_->is_done()](
                           beast::error_code ec, size_t) {

@@ -104,6 +104,9 @@ void initLogging(const LogOptions& options) {
     file->set_formatter(makeFormatter(options.json));
     s.sinks.push_back(file);
   }
+  // Written lines reach the file within a second even when nothing is logged at warn.
+  static std::once_flag flusher;
+  std::call_once(flusher, [] { spdlog::flush_every(std::chrono::seconds(1)); });
   // Re-point loggers created before the configuration was known.
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
     l->sinks() = s.sinks;

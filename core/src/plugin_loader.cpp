@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstddef>
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -52,9 +53,12 @@ OpenResult openPlugin(const std::filesystem::path& file, const std::string& expe
   boost::dll::fs::error_code ec;
   lib->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
+    // dlerror() usually starts with the path; the message names the file once already.
     const char* dl = dlerror();
-    return fail(file, LoadError::kOpenFailed,
-                std::string("cannot load: ") + (dl ? dl : ec.message()));
+    std::string why = dl ? std::string(dl) : ec.message();
+    std::string prefix = file.string() + ": ";
+    if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
+    return fail(file, LoadError::kOpenFailed, "cannot load: " + why);
   }
   if (!lib->has(KEFU_PLUGIN_ENTRY_SYMBOL)) {
     return fail(file, LoadError::kNotAPlugin,
@@ -65,7 +69,9 @@ OpenResult openPlugin(const std::filesystem::path& file, const std::string& expe
   // Read only the C part of the descriptor until the versions are known to agree.
   auto entry = lib->get<const KefuPluginDescriptorV1*()>(KEFU_PLUGIN_ENTRY_SYMBOL);
   const KefuPluginDescriptorV1* d = entry();
-  if (!d || d->struct_size < sizeof(KefuPluginDescriptorV1) || !d->name || !d->version ||
+  // Later SDK minors may append fields; a descriptor needs only the fields of 1.0.
+  constexpr uint32_t kMinSize = offsetof(KefuPluginDescriptorV1, destroy) + sizeof(void*);
+  if (!d || d->struct_size < kMinSize || !d->name || !d->version ||
       !d->toolchain || !d->info || !d->create || !d->destroy) {
     return fail(file, LoadError::kBadDescriptor, "incomplete plugin descriptor");
   }
@@ -98,7 +104,13 @@ OpenResult openPlugin(const std::filesystem::path& file, const std::string& expe
   OpenResult r;
   r.library.file = file;
   r.library.descriptor = d;
-  r.library.info = d->info();
+  try {
+    r.library.info = d->info();
+  } catch (const std::exception& e) {
+    return fail(file, LoadError::kBadDescriptor, std::string("plugin info threw: ") + e.what());
+  } catch (...) {
+    return fail(file, LoadError::kBadDescriptor, "plugin info threw");
+  }
   r.library.handle = std::shared_ptr<void>(lib, lib.get());
   if (!r.library.info) return fail(file, LoadError::kBadDescriptor, "plugin info is null");
   return r;

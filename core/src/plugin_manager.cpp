@@ -116,10 +116,11 @@ void PluginManager::load(std::vector<ConfigError>& errors) {
     if (rec->enabled) rec->state = PluginState::kLoaded;
   }
 
-  // Check each configured plugin's keys against what it declares.
+  // Check each enabled plugin's keys against what it declares. A disabled plugin's table is
+  // not read by anyone, and its code is not opened to check it (listings excepted).
   for (auto& rec : records_) {
     const PluginSection* ps = deployment_.plugin(rec->name);
-    if (!ps || !rec->info()) continue;
+    if (!ps || !rec->info() || !rec->enabled) continue;
     const auto& keys = rec->info()->configKeys;
     std::string accepted = "enabled, required, log_level, file";
     for (const auto& k : keys) accepted += ", " + k.name;
@@ -135,7 +136,6 @@ void PluginManager::load(std::vector<ConfigError>& errors) {
                           std::string("expected ") + configTypeName(it->type)});
       }
     }
-    if (!rec->enabled) continue;
     for (const auto& k : keys) {
       if (k.required && !ps->table.has(k.name)) {
         errors.push_back({ps->pos, "plugins." + rec->name + "." + k.name,
@@ -220,37 +220,42 @@ void PluginManager::order() {
 }
 
 void PluginManager::failDependents() {
-  // Repeat until stable: a failure can cascade through several levels.
+  // A dependency is met while some running (not failed) enabled plugin provides it. Repeat
+  // until stable: a failure can cascade through several levels.
+  auto provided = [&](const std::string& dep, const PluginRecord* self) {
+    for (const auto& other : records_) {
+      if (other.get() == self || !other->enabled || !other->info() ||
+          other->state != PluginState::kLoaded) {
+        continue;
+      }
+      const auto& p = other->info()->provides;
+      const auto& k = other->info()->kinds;
+      if (other->name == dep || std::find(p.begin(), p.end(), dep) != p.end() ||
+          std::find(k.begin(), k.end(), dep) != k.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
   bool changed = true;
   while (changed) {
     changed = false;
     for (auto& r : records_) {
       if (r->state != PluginState::kLoaded || !r->info()) continue;
       for (const auto& d : r->info()->depends) {
-        for (auto& other : records_) {
-          if (other.get() == r.get() || other->state != PluginState::kFailed ||
-              !other->info() || !other->enabled) {
-            continue;
+        if (provided(d, r.get())) continue;
+        // Stop it first if it runs, so it does not hold on to the failed provider.
+        if (r->started) {
+          try {
+            r->instance->stop();
+          } catch (...) {
           }
-          const auto& p = other->info()->provides;
-          const auto& k = other->info()->kinds;
-          bool provides = other->name == d || std::find(p.begin(), p.end(), d) != p.end() ||
-                          std::find(k.begin(), k.end(), d) != k.end();
-          if (provides && r->state == PluginState::kLoaded) {
-            // Stop it first if it runs, so it does not hold on to the failed provider.
-            if (r->started) {
-              try {
-                r->instance->stop();
-              } catch (...) {
-              }
-              r->started = false;
-            }
-            release(*r);
-            fail(*r, "resolve dependencies",
-                 "its dependency '" + other->name + "' failed");
-            changed = true;
-          }
+          r->started = false;
         }
+        release(*r);
+        fail(*r, "resolve dependencies", "its dependency '" + d + "' is not running");
+        changed = true;
+        break;
       }
     }
   }

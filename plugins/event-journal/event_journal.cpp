@@ -42,7 +42,9 @@ class EventJournal : public kefu::Plugin {
     topics_ = cfg.getStringList("topics", {""});
     retentionDays_ = cfg.getInt("retention_days", 90);
     maxPayload_ = cfg.getInt("max_payload_bytes", 65536);
-    if (retentionDays_ < 1) return cfg.error("retention_days", "must be at least 1");
+    if (retentionDays_ < 1 || retentionDays_ > 36500) {
+      return cfg.error("retention_days", "must be between 1 and 36500 (100 years)");
+    }
     if (maxPayload_ < 256) return cfg.error("max_payload_bytes", "must be at least 256");
 
     written_ = &ctx.metrics().counter("kefu_journal_events_written_total",
@@ -154,10 +156,17 @@ class EventJournal : public kefu::Plugin {
   Json query(const std::string& topic, int64_t sinceMs, int64_t limit) {
     auto s = ctx_->store().openSession();
     Json items = Json::array();
-    std::string like = topic + ".%";
+    // The topic's own '%', '_' and '!' are literal in the LIKE pattern.
+    std::string like;
+    for (char c : topic) {
+      if (c == '%' || c == '_' || c == '!') like += '!';
+      like += c;
+    }
+    like += ".%";
     soci::rowset<soci::row> rows =
         (s->prepare << "SELECT id, at_ms, topic, source, payload FROM journal_events "
-                       "WHERE at_ms >= :since AND (:t1 = '' OR topic = :t2 OR topic LIKE :t3) "
+                       "WHERE at_ms >= :since AND (:t1 = '' OR topic = :t2 OR "
+                       "topic LIKE :t3 ESCAPE '!') "
                        "ORDER BY id DESC LIMIT :lim",
          soci::use(sinceMs), soci::use(topic), soci::use(topic), soci::use(like),
          soci::use(limit));
@@ -174,12 +183,22 @@ class EventJournal : public kefu::Plugin {
     return items;
   }
 
+  // Parses all of `s` as a decimal integer ("5abc" and " 7" are refused).
+  static bool parseInt(const std::string& s, int64_t& out) {
+    if (s.empty() || s.size() > 18) return false;
+    size_t i = s[0] == '-' ? 1 : 0;
+    if (i == s.size()) return false;
+    for (size_t k = i; k < s.size(); ++k) {
+      if (s[k] < '0' || s[k] > '9') return false;
+    }
+    out = std::stoll(s);
+    return true;
+  }
+
   kefu::HttpResponse list(const kefu::HttpRequest& req) {
     int64_t limit = 100, since = 0;
-    try {
-      if (req.query.count("limit")) limit = std::stoll(req.query.at("limit"));
-      if (req.query.count("since_ms")) since = std::stoll(req.query.at("since_ms"));
-    } catch (const std::exception&) {
+    if ((req.query.count("limit") && !parseInt(req.query.at("limit"), limit)) ||
+        (req.query.count("since_ms") && !parseInt(req.query.at("since_ms"), since))) {
       return kefu::HttpResponse::error(400, "invalid_argument",
                                        "limit and since_ms must be integers");
     }
@@ -195,16 +214,12 @@ class EventJournal : public kefu::Plugin {
 
   int tail(const kefu::CliArgs& args, kefu::CliIo& io) {
     int64_t limit = 0;
-    try {
-      limit = std::stoll(args.get("--limit", "20"));
-    } catch (const std::exception&) {
-      limit = 0;
-    }
-    if (limit < 1 || limit > 100000) {
+    if (!parseInt(args.get("--limit", "20"), limit) || limit < 1 || limit > 100000) {
       io.err << "journal tail: --limit must be a number between 1 and 100000\n";
       return 2;
     }
     Json items = query(args.get("--topic"), 0, limit);
+    if (items.empty()) io.err << "journal tail: no events\n";
     for (auto it = items.rbegin(); it != items.rend(); ++it) {
       io.out << (*it)["at"].get<std::string>() << "  " << (*it)["topic"].get<std::string>()
              << "  [" << (*it)["source"].get<std::string>() << "]  "

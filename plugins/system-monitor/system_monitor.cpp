@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <limits>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +65,12 @@ class SystemMonitor : public kefu::Plugin {
                           }});
   }
 
+  // A one-row table the store check writes, so that a read-only database fails the check.
+  std::vector<kefu::Migration> migrations() const override {
+    return {{1, "write probe",
+             "CREATE TABLE monitor_probe (id INTEGER PRIMARY KEY, at_ms BIGINT NOT NULL)", ""}};
+  }
+
   kefu::Status start() override {
     tick();
     return {};
@@ -95,22 +102,30 @@ class SystemMonitor : public kefu::Plugin {
     }
     out.push_back(disk);
 
-    // A round trip to the store, the one dependency every contact needs.
+    // A write round trip to the store, the one dependency every contact needs.
     CheckResult store;
     store.name = "store";
     auto t0 = std::chrono::steady_clock::now();
     try {
       auto s = ctx_->store().openSession();
+      long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          ctx_->clock().now().time_since_epoch())
+                          .count();
+      soci::transaction tx(*s);
+      *s << "DELETE FROM monitor_probe";
+      *s << "INSERT INTO monitor_probe (id, at_ms) VALUES (1, :n)", soci::use(now);
+      tx.commit();
       int one = 0;
-      *s << "SELECT 1", soci::into(one);
+      *s << "SELECT COUNT(*) FROM monitor_probe", soci::into(one);
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                             t0).count();
       store.value = ms / 1000.0;
       store.ok = one == 1 && ms <= double(maxStoreMs_);
-      store.detail = fmt::format("{} answered in {:.1f} ms (limit {} ms)",
+      store.detail = fmt::format("{} written in {:.1f} ms (limit {} ms)",
                                  ctx_->store().describe(), ms, maxStoreMs_);
     } catch (const std::exception& e) {
       store.ok = false;
+      store.value = std::numeric_limits<double>::quiet_NaN();  // no latency to report
       store.detail = std::string("unreachable: ") + e.what();
     }
     out.push_back(store);

@@ -399,8 +399,7 @@ class UserAuth : public kefu::Plugin {
                               [this](const kefu::HttpRequest& r) { return httpLogin(r); }, open);
     if (!s.ok()) return s;
     s = ctx_->http().add("POST", "/api/v1/auth/logout", [this](const kefu::HttpRequest& r) {
-      std::string h = r.header("authorization");
-      std::string th = tokenHash(h.size() > 7 ? h.substr(7) : "");
+      std::string th = tokenHash(r.bearerToken());
       std::lock_guard lock(mu_);
       *session_ << "UPDATE auth_tokens SET revoked = 1 WHERE token_hash = :h", soci::use(th);
       return kefu::HttpResponse::json(200, "{\"signed_out\":true}");
@@ -619,9 +618,9 @@ class UserAuth : public kefu::Plugin {
 };
 
 kefu::Result<kefu::Principal> TokenAuthenticator::authenticate(const kefu::HttpRequest& req) {
-  std::string h = req.header("authorization");
-  if (h.rfind("Bearer ", 0) != 0) return kefu::Status::unauthenticated("missing bearer token");
-  return owner_.principalForToken(h.substr(7));
+  std::string token = req.bearerToken();
+  if (token.empty()) return kefu::Status::unauthenticated("missing bearer token");
+  return owner_.principalForToken(token);
 }
 
 kefu::Status Audit::record(const kefu::AuditEntry& entry) { return owner_.writeAudit(entry); }

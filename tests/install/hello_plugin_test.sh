@@ -165,7 +165,9 @@ step "kefu serve --listen 127.0.0.1:0"
 server_pid=$!
 port=
 for ((i = 0; i < 100; i++)); do  # up to 20 s
-  port=$(sed -n 's|.*serving on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$work/serve.out")
+  # The file may not exist yet: the background shell creates it.
+  port=$(sed -n 's|.*serving on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+           "$work/serve.out" 2>/dev/null || true)
   [[ -n $port ]] && break
   kill -0 "$server_pid" 2>/dev/null || fail "kefu serve exited before serving" \
     "$work/serve.out" "$work/serve.err"

@@ -87,6 +87,36 @@ TEST_CASE("kefu check reports TOML errors as file:line:column and exits non-zero
   }
 }
 
+TEST_CASE("A directory or an empty name as --config is an error", "[integration][cli]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "conf.toml");
+  auto r = kefuRun(dir, {"check", "--config", (dir / "conf.toml").string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("not a regular file"));
+  auto serve = kefuRun(dir, {"serve", "--config", (dir / "conf.toml").string(), "--data-dir",
+                             (dir / "d").string()});
+  CHECK(serve.code == 2);
+}
+
+TEST_CASE("A command of a disabled plugin is named as such", "[integration][cli]") {
+  TempDir dir;
+  auto f = dir.write("d.toml", "[plugins.event-journal]\nenabled = false\n");
+  auto r = kefuRun(dir, {"journal", "tail", "--config", f.string(), "--data-dir",
+                         dir.path().string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("no enabled plugin of " + f.string() +
+                                    " provides the command 'journal'"));
+}
+
+TEST_CASE("A bad --listen is refused before anything starts", "[integration][cli]") {
+  TempDir dir;
+  auto r = kefuRun(dir, {"serve", "--config", kSample, "--data-dir", (dir / "d").string(),
+                         "--listen", "abc"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--listen"));
+  CHECK_FALSE(std::filesystem::exists(dir / "d"));
+}
+
 TEST_CASE("A plugin's CLI command runs against the deployment's store", "[integration][cli]") {
   TempDir dir;
   auto data = (dir / "data").string();

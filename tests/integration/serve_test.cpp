@@ -117,6 +117,28 @@ TEST_CASE("The host serves health and metrics and the plugin list / SIGTERM stop
     CHECK_THAT(bad.body, Catch::Contains("limit"));
   }
 
+  SECTION("the bearer scheme is case-insensitive and paths are taken literally") {
+    std::string token = bearer(dir)["Authorization"].substr(7);
+    CHECK(kefu::test::http(port, "GET", "/api/v1/plugins", {{"Authorization", "bearer " + token}})
+              .status == 200);
+    CHECK(kefu::test::http(port, "GET", "/api/v1/plugins",
+                           {{"Authorization", "BEARER  " + token + " "}})
+              .status == 200);
+    auto slash = kefu::test::http(port, "GET", "/api%2Fv1%2Fplugins", bearer(dir));
+    CHECK(slash.status == 400);
+    CHECK_THAT(slash.body, Catch::Contains("%2F"));
+  }
+
+  SECTION("a second host on the same data directory is refused") {
+    Process second({KEFU_BINARY, "serve", "--config", config.string(), "--data-dir",
+                    dir.path().string()},
+                   dir / "out2.txt", dir / "err2.txt");
+    auto code = second.wait(20s);
+    REQUIRE(code.has_value());
+    CHECK(*code == 1);
+    CHECK_THAT(second.err(), Catch::Contains("is serving the data directory"));
+  }
+
   SECTION("malformed requests get a 4xx, the server keeps serving") {
     auto r = kefu::test::http(port, "POST", "/api/v1/plugins", bearer(dir), "x");
     CHECK(r.status == 405);

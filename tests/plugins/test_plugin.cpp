@@ -77,6 +77,9 @@ class TestPlugin : public kefu::Plugin {
 };
 
 [[maybe_unused]] kefu::PluginInfo info() {
+#ifdef TEST_INFO_THROWS
+  throw std::runtime_error("no info today");
+#endif
   kefu::PluginInfo i;
   i.description = "test plugin";
   i.kinds = {"test"};

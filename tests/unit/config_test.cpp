@@ -99,6 +99,24 @@ x = 1
   CHECK_THAT(all, Catch::Contains(":11:2: extra: unknown top-level key"));
 }
 
+TEST_CASE("Listen addresses must be an IP and a port", "[config]") {
+  TempDir dir;
+  for (const char* bad : {"localhost:8080", "127.0.0.1:99999999999999999999", "127.0.0.1:",
+                          ":80", "[::1]", "127.0.0.1:65536"}) {
+    auto loaded = loadDeployment(dir.write("d.toml", std::string("[http]\nlisten = \"") + bad +
+                                                         "\"\n"));
+    INFO(bad);
+    REQUIRE(loaded.errors.size() == 1);
+    CHECK(loaded.errors[0].key == "http.listen");
+  }
+  for (const char* good : {"0.0.0.0:80", "[::1]:8080", "127.0.0.1:0"}) {
+    auto loaded = loadDeployment(dir.write("d.toml", std::string("[http]\nlisten = \"") +
+                                                         good + "\"\n"));
+    INFO(good);
+    CHECK(loaded.ok());
+  }
+}
+
 TEST_CASE("Unknown top-level tables are rejected", "[config]") {
   TempDir dir;
   auto loaded = loadDeployment(dir.write("d.toml", "[routing]\nx = 1\n"));
@@ -116,6 +134,12 @@ TEST_CASE("Secrets never come from the TOML itself", "[config][security]") {
     REQUIRE(loaded.errors.size() == 1);
     CHECK_THAT(loaded.errors[0].reason, Catch::Contains("holds a password"));
     CHECK(loaded.errors[0].pos.line == 2);
+  }
+  SECTION("a password in the URL's query") {
+    auto loaded = loadDeployment(
+        dir.write("d.toml", "[store]\nurl = \"postgresql://kefu@db/kefu?password=x\"\n"));
+    REQUIRE(loaded.errors.size() == 1);
+    CHECK_THAT(loaded.errors[0].reason, Catch::Contains("holds a password"));
   }
   SECTION("a literal password") {
     auto loaded = loadDeployment(dir.write("d.toml", "[store]\npassword = \"hunter2\"\n"));

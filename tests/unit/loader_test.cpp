@@ -43,6 +43,13 @@ TEST_CASE("A plugin that needs a newer SDK minor is refused", "[loader]") {
   CHECK_THAT(r.message, Catch::Contains("upgrade the host"));
 }
 
+TEST_CASE("A plugin whose info function throws is refused without taking the host down",
+          "[loader]") {
+  auto r = openPlugin(testPlugin("info-throws"));
+  CHECK(r.error == LoadError::kBadDescriptor);
+  CHECK_THAT(r.message, Catch::Contains("plugin info threw: no info today"));
+}
+
 TEST_CASE("A shared library without the entry symbol is not a plugin", "[loader]") {
   auto r = openPlugin(testPlugin("no-entry"));
   CHECK(r.error == LoadError::kNotAPlugin);

@@ -105,6 +105,21 @@ TEST_CASE("Unknown paths and wrong methods and throwing handlers get clean error
   CHECK_THAT(metrics.render(), Catch::Contains("kefu_http_requests_total{code=\"500\""));
 }
 
+TEST_CASE("An authenticator that throws refuses the request instead of crashing",
+          "[http][security]") {
+  HttpRouter router;
+  router.setAuthenticator([](const HttpRequest&) -> kefu::Result<kefu::Principal> {
+    throw std::runtime_error("database gone");
+  });
+  REQUIRE(router.add("p", "GET", "/api/v1/x", [](const HttpRequest&) {
+    return HttpResponse::text(200, "secret");
+  }, {}).ok());
+  auto req = get("/api/v1/x", "any");
+  auto resp = router.dispatch(req);
+  CHECK(resp.status == 401);
+  CHECK(resp.body.find("database gone") == std::string::npos);
+}
+
 TEST_CASE("Duplicate and malformed routes are refused", "[http]") {
   HttpRouter router;
   auto h = [](const HttpRequest&) { return HttpResponse::text(200, ""); };

@@ -150,6 +150,9 @@ TEST_CASE("Personal numbers are masked and short numbers are not", "[pii][securi
   CHECK(maskPersonalData("ID 11010519491231002X ok") == "ID 110***********002X ok");
   CHECK(maskPersonalData("card 6222021234567890123") == "card 622************0123");
   CHECK(maskPersonalData("queue 42, wait 1234567890s") == "queue 42, wait 1234567890s");
+  CHECK(maskPersonalData("at_ms=1780000000000") == "at_ms=1780000000000");  // a timestamp
+  CHECK(maskPersonalData("old ID 110105491231002") == "old ID 110********1002");
+  CHECK(maskPersonalData("not mobile 23812345678") == "not mobile 23812345678");
   CHECK(maskPersonalData("") == "");
 }
 

@@ -62,12 +62,13 @@ struct CliIo {
 
 struct CliCommand {
   // The words after `kefu`, e.g. {"kb", "import"}. The first word must not be a built-in
-  // command (serve, check, plugins, version).
+  // command (serve, check, plugins, version, help). The host adds --config, --data-dir
+  // and --plugin-dir to every plugin command.
   std::vector<std::string> path;
   std::string help;
   std::vector<CliOption> options;
-  // Returns the process exit code. Exceptions are reported with the plugin's name and
-  // turn into exit code 1.
+  // Returns the process exit code. An exception is reported with the plugin's name and
+  // turns into exit code 1.
   std::function<int(const CliArgs&, CliIo&)> run;
 };
 

@@ -57,6 +57,20 @@ struct HttpRequest {
   // Set for authenticated routes; empty id on public ones.
   Principal principal;
 
+  // Returns the token of an "Authorization: Bearer <token>" header (the scheme in any case,
+  // surrounding spaces ignored), or "" when there is none.
+  std::string bearerToken() const {
+    std::string h = header("authorization");
+    size_t start = h.find_first_not_of(' ');
+    if (start == std::string::npos || h.size() - start < 7) return "";
+    std::string scheme = h.substr(start, 6);
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme != "bearer" || h[start + 6] != ' ') return "";
+    size_t b = h.find_first_not_of(' ', start + 7);
+    size_t e = h.find_last_not_of(' ');
+    return b == std::string::npos ? "" : h.substr(b, e - b + 1);
+  }
+
   // Returns the header value (name in any case) or "".
   std::string header(std::string_view name) const {
     std::string lower(name);

@@ -54,8 +54,8 @@ struct PluginInfo {
   std::vector<std::string> kinds;
   // Interface names it provides through the ServiceRegistry ("kefu.Router/1").
   std::vector<std::string> provides;
-  // Plugin names or interface names it needs. Each must be enabled and provided, or this
-  // plugin fails with a message naming the missing dependency.
+  // Plugin names, interface names or kinds it needs. Each must be provided by an enabled
+  // plugin that runs, or this plugin fails with a message naming the missing dependency.
   std::vector<std::string> depends;
   // Every key its [plugins.<name>] table may hold.
   std::vector<ConfigKey> configKeys;

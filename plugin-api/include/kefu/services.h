@@ -45,9 +45,14 @@ class ServiceRegistry {
   // Names of all registered interfaces, sorted.
   virtual std::vector<std::string> names() const = 0;
 
-  template <class T>
-  Status provide(std::shared_ptr<T> impl) {
-    return provideRaw(T::kInterfaceName, std::static_pointer_cast<void>(std::move(impl)));
+  // Interface is named explicitly (provide<Router>(impl)): the pointer is converted to the
+  // interface before it is stored, so find<Router>() gets the right address even when the
+  // implementation derives from several classes.
+  template <class Interface, class Impl>
+  Status provide(std::shared_ptr<Impl> impl) {
+    std::shared_ptr<Interface> asInterface = std::move(impl);
+    return provideRaw(Interface::kInterfaceName,
+                      std::static_pointer_cast<void>(std::move(asInterface)));
   }
   template <class T>
   std::shared_ptr<T> find() const {

@@ -26,7 +26,8 @@ class session;
 KEFU_SDK_NAMESPACE_BEGIN
 
 // One step of a plugin's schema. Versions start at 1 and increase by 1; a migration, once
-// released, never changes (the host refuses to start if an applied migration's text did).
+// released, never changes: if an applied migration's text did, the plugin fails to start
+// (and so does the host, when the plugin is required).
 struct Migration {
   int version = 0;
   std::string description;

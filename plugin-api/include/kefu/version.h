@@ -6,8 +6,9 @@
 // (see plugin.h). The host loads it only when:
 //   * the MAJOR versions are equal: a major release may change any type or interface;
 //   * the plugin's MINOR is not newer than the host's: minor releases only add (new
-//     services, new virtual functions at the end of new interfaces, new fields at the end
-//     of descriptor structs), so an older plugin still works with a newer host;
+//     interfaces, new virtual functions appended to interfaces that only the host
+//     implements, new fields appended to the entry descriptor), so an older plugin still
+//     works with a newer host;
 //   * PATCH is ignored: patch releases change no declaration.
 #pragma once
 
@@ -21,8 +22,9 @@
   KEFU_STRINGIFY(KEFU_SDK_VERSION_MAJOR)                                          \
   "." KEFU_STRINGIFY(KEFU_SDK_VERSION_MINOR) "." KEFU_STRINGIFY(KEFU_SDK_VERSION_PATCH)
 
-// Every SDK type lives in an inline namespace named after the major version, so a plugin
-// compiled against another major fails to link or load instead of misbehaving at run time.
+// Every SDK type lives in an inline namespace named after the major version, so that types
+// of two majors never mix silently in one program (a test or tool linking both fails to
+// link); the host itself refuses another major by the descriptor check.
 #define KEFU_SDK_NAMESPACE_BEGIN \
   namespace kefu {               \
   inline namespace sdk1 {

@@ -55,6 +55,10 @@ class Host {
   // `err`) if the token file cannot be written.
   bool setUpHttp(std::ostream& err);
 
+  // Takes <data-dir>/kefu.lock so that a second host on the same data directory is
+  // refused. False (reason on `err`) if another process holds it.
+  bool lockDataDir(std::ostream& err);
+
   // Stops the plugins in reverse order (also done by the destructor).
   void stopPlugins();
 
@@ -80,6 +84,7 @@ class Host {
   std::unique_ptr<PluginManager> plugins_;
   std::unique_ptr<HttpServer> server_;
   std::string adminToken_;
+  int lockFd_ = -1;
   std::chrono::steady_clock::time_point startedAt_ = std::chrono::steady_clock::now();
 };
 
