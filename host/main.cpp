@@ -4,6 +4,8 @@
 // commands that enabled plugins register.
 #include <cstring>
 #include <iomanip>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -249,6 +251,28 @@ int runPluginCommand(int argc, char** argv) {
   return 2;
 }
 
+// `kefu bench routing ...` runs `kefu routing bench` of the routing-acd plugin found beside
+// the executable, on a throw-away deployment in a temporary directory.
+int runBenchRouting(int argc, char** argv) {
+  char pattern[] = "/tmp/kefu-bench-XXXXXX";
+  if (!mkdtemp(pattern)) {
+    std::cerr << "kefu: cannot create a temporary directory\n";
+    return 1;
+  }
+  std::filesystem::path dir = pattern;
+  std::ofstream(dir / "bench.toml") << "[log]\nlevel = \"warn\"\n"
+                                       "[plugins.routing-acd]\nenabled = true\n";
+  std::vector<std::string> args = {argv[0], "routing", "bench", "--config",
+                                   (dir / "bench.toml").string(), "--data-dir", dir.string()};
+  for (int i = 3; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<char*> raw;
+  for (auto& a : args) raw.push_back(a.data());
+  int code = runPluginCommand(static_cast<int>(raw.size()), raw.data());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return code;
+}
+
 bool isBuiltin(const std::string& w) {
   return w.empty() || w[0] == '-' || w == "serve" || w == "check" || w == "plugins" ||
          w == "version" || w == "help";
@@ -260,6 +284,9 @@ int main(int argc, char** argv) {
   std::string first = argc > 1 ? argv[1] : "";
   // Threads created from here on inherit the blocked mask; serve waits for the signals.
   if (first == "serve") Host::blockShutdownSignals();
+  if (first == "bench" && argc > 2 && std::string(argv[2]) == "routing") {
+    return runBenchRouting(argc, argv);
+  }
   if (!isBuiltin(first)) return runPluginCommand(argc, argv);
 
   CLI::App app{"Kefu: customer-service center for insurers (host " KEFU_VERSION ", SDK "

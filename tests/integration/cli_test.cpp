@@ -40,8 +40,8 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   TempDir dir;
   auto r = kefuRun(dir, {"check", "--config", kSample, "--data-dir", (dir / "data").string()});
   CHECK(r.code == 0);
-  CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, system-monitor, "
-                                    "user-auth)"));
+  CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, routing-acd, "
+                                    "system-monitor, user-auth)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
@@ -51,7 +51,7 @@ TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][
   CHECK(r.code == 0);
   INFO(r.out << r.err);
   CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
-  for (const char* name : {"event-journal", "system-monitor", "user-auth"}) {
+  for (const char* name : {"event-journal", "routing-acd", "system-monitor", "user-auth"}) {
     std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
                    name + R"(\.so +loaded\n)");
     CHECK(std::regex_search(r.out, row));
@@ -115,6 +115,21 @@ TEST_CASE("A bad --listen is refused before anything starts", "[integration][cli
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--listen"));
   CHECK_FALSE(std::filesystem::exists(dir / "d"));
+}
+
+TEST_CASE("kefu bench routing compares the engine with the SQLite baseline",
+          "[integration][cli]") {
+  TempDir dir;
+  // Small sizes: this checks the command works, not the numbers (see bench/ for those).
+  auto r = kefuRun(dir, {"bench", "routing", "--agents", "200", "--skills", "10",
+                         "--contacts", "2000", "--baseline-contacts", "200"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  std::regex last(R"(decisions_per_s=\d+ p99_us=[\d.]+ baseline_decisions_per_s=\d+ )"
+                  R"(ratio=[\d.]+\n$)");
+  CHECK(std::regex_search(r.out, last));
+  auto bad = kefuRun(dir, {"bench", "routing", "--agents", "-5"});
+  CHECK(bad.code == 2);
 }
 
 TEST_CASE("A plugin's CLI command runs against the deployment's store", "[integration][cli]") {

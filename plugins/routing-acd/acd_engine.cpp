@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "acd_engine.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace kefu::acd {
+
+int64_t AcdEngine::ns(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint AcdEngine::fromNs(int64_t n) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(n)));
+}
+
+AcdEngine::Agent* AcdEngine::findAgent(const std::string& id) {
+  auto it = agentIdx_.find(id);
+  return it == agentIdx_.end() ? nullptr : &agents_[it->second];
+}
+
+Status AcdEngine::stateError(const Agent& a, const std::string& what) const {
+  std::string detail = agentStateName(a.state);
+  if (a.exclusive) detail += " with a voice or video contact";
+  if (a.chats) detail += " with " + std::to_string(a.chats) + " chat(s)";
+  return Status::failedPrecondition("agent " + a.spec.id + " is " + detail + "; " + what);
+}
+
+// ---- definitions -------------------------------------------------------------------------
+
+Status AcdEngine::defineQueue(const QueueSpec& spec) {
+  if (spec.name.empty()) return Status::invalidArgument("a queue needs a name");
+  if (queueIdx_.count(spec.name)) {
+    return Status::alreadyExists("queue '" + spec.name + "' is defined twice");
+  }
+  if (!agents_.empty()) {
+    return Status::failedPrecondition("define every queue before the first agent");
+  }
+  if (spec.capacity < 0) return Status::invalidArgument("capacity must not be negative");
+  if (spec.overflowAfter.count() > 0 && spec.overflowQueue.empty()) {
+    return Status::invalidArgument("queue '" + spec.name + "' overflows to no queue");
+  }
+  Queue q;
+  q.spec = spec;
+  q.idx = static_cast<int>(queues_.size());
+  queueIdx_[spec.name] = q.idx;
+  queues_.push_back(std::move(q));
+  // Overflow targets may be defined in any order: resolve every name again.
+  for (auto& each : queues_) {
+    if (each.spec.overflowQueue.empty()) continue;
+    auto it = queueIdx_.find(each.spec.overflowQueue);
+    each.overflowTo = it == queueIdx_.end() ? -1 : it->second;
+  }
+  return {};
+}
+
+Status AcdEngine::defineAgent(const AgentSpec& spec) {
+  if (spec.id.empty()) return Status::invalidArgument("an agent needs an id");
+  if (agentIdx_.count(spec.id)) {
+    return Status::alreadyExists("agent '" + spec.id + "' is defined twice");
+  }
+  if (spec.maxChats < 1) return Status::invalidArgument("maxChats must be at least 1");
+  for (const auto& q : queues_) {
+    if (!q.spec.overflowQueue.empty() && q.overflowTo < 0) {
+      return Status::invalidArgument("queue '" + q.spec.name + "' overflows to unknown queue '" +
+                                     q.spec.overflowQueue + "'");
+    }
+    if (q.overflowTo >= 0 &&
+        isExclusive(q.spec.media) != isExclusive(queues_[q.overflowTo].spec.media)) {
+      return Status::invalidArgument("queue '" + q.spec.name + "' overflows to '" +
+                                     q.spec.overflowQueue + "', which carries other media");
+    }
+  }
+  Agent a;
+  a.spec = spec;
+  a.idx = static_cast<int>(agents_.size());
+  // The queues this agent serves: it has every required skill at the required level.
+  for (const auto& q : queues_) {
+    int64_t sum = 0;
+    bool ok = true;
+    for (const auto& req : q.spec.skills) {
+      auto it = spec.skills.find(req.skill);
+      if (it == spec.skills.end() || it->second < req.minLevel) {
+        ok = false;
+        break;
+      }
+      sum += it->second;
+    }
+    if (ok) a.slots.push_back({q.idx, sum});
+  }
+  agentIdx_[spec.id] = a.idx;
+  agents_.push_back(std::move(a));
+  return {};
+}
+
+// ---- agent index -------------------------------------------------------------------------
+
+bool AcdEngine::availableFor(const Agent& a, const Queue& q) const {
+  bool ready = a.state == AgentState::kIdle || a.state == AgentState::kBusy;
+  if (!ready || a.pendingAway || a.exclusive) return false;
+  if (isExclusive(q.spec.media)) return a.chats == 0;
+  return a.chats < a.spec.maxChats;
+}
+
+AcdEngine::Key AcdEngine::keyFor(const Agent& a, const QueueSlot& s, const Queue& q) const {
+  switch (q.spec.strategy) {
+    case Strategy::kLongestIdle: return {a.idleSince, 0, a.idx};
+    case Strategy::kMostSkilled: return {-s.skillSum, a.idleSince, a.idx};
+    case Strategy::kRoundRobin: return {s.lastServed, 0, a.idx};
+    case Strategy::kLeastOccupied: return {a.chats, a.idleSince, a.idx};
+  }
+  return {0, 0, a.idx};
+}
+
+void AcdEngine::reindex(Agent& a) {
+  for (auto& s : a.slots) {
+    Queue& q = queues_[s.queue];
+    if (s.indexed) {
+      q.ready.erase(s.key);
+      s.indexed = false;
+    }
+    if (availableFor(a, q)) {
+      s.key = keyFor(a, s, q);
+      q.ready.insert(s.key);
+      s.indexed = true;
+    }
+  }
+}
+
+void AcdEngine::setState(Agent& a, AgentState to, const std::string& reason, int64_t at) {
+  AgentState from = a.state;
+  a.state = to;
+  a.reason = reason;
+  if (listener_ && (from != to || to == AgentState::kAway)) {
+    listener_->onAgentState(a.spec.id, from, to, reason, fromNs(at));
+  }
+}
+
+// The agent holds nothing any more: away if that was asked for, else idle and serving.
+void AcdEngine::becomeFree(Agent& a, int64_t at) {
+  a.idleSince = at;
+  if (a.pendingAway) {
+    a.pendingAway = false;
+    setState(a, AgentState::kAway, a.pendingReason, at);
+    reindex(a);
+    return;
+  }
+  setState(a, AgentState::kIdle, "", at);
+  reindex(a);
+  serveWaiting(a, at);
+}
+
+// ---- agent state -------------------------------------------------------------------------
+
+Status AcdEngine::signIn(const std::string& id, TimePoint at) {
+  Agent* a = findAgent(id);
+  if (!a) return Status::notFound("no agent '" + id + "'");
+  if (a->state != AgentState::kOffline) return stateError(*a, "it is signed in already");
+  // Signed in but not ready: the agent says when it is ready to take contacts.
+  setState(*a, AgentState::kAway, "signed_in", ns(at));
+  return {};
+}
+
+Status AcdEngine::signOut(const std::string& id, TimePoint at) {
+  Agent* a = findAgent(id);
+  if (!a) return Status::notFound("no agent '" + id + "'");
+  if (a->state == AgentState::kOffline) return stateError(*a, "it is not signed in");
+  if (a->exclusive || a->chats || a->state == AgentState::kWrapUp) {
+    return stateError(*a, "finish the contact and its wrap-up before signing out");
+  }
+  a->pendingAway = false;
+  ++a->wrapGeneration;
+  setState(*a, AgentState::kOffline, "", ns(at));
+  reindex(*a);
+  return {};
+}
+
+Status AcdEngine::setReady(const std::string& id, TimePoint at) {
+  Agent* a = findAgent(id);
+  if (!a) return Status::notFound("no agent '" + id + "'");
+  int64_t t = ns(at);
+  switch (a->state) {
+    case AgentState::kOffline: return stateError(*a, "sign in first");
+    case AgentState::kIdle: return {};
+    case AgentState::kBusy:
+      // Cancels an away requested while busy; spare chat capacity serves again.
+      a->pendingAway = false;
+      reindex(*a);
+      serveWaiting(*a, t);
+      return {};
+    case AgentState::kWrapUp:
+      return endWrapUp(id, at);
+    case AgentState::kAway:
+      a->idleSince = t;
+      setState(*a, AgentState::kIdle, "", t);
+      reindex(*a);
+      serveWaiting(*a, t);
+      return {};
+  }
+  return {};
+}
+
+Status AcdEngine::setAway(const std::string& id, const std::string& reason, TimePoint at) {
+  Agent* a = findAgent(id);
+  if (!a) return Status::notFound("no agent '" + id + "'");
+  if (reason.empty()) return Status::invalidArgument("going away needs a reason code");
+  int64_t t = ns(at);
+  switch (a->state) {
+    case AgentState::kOffline: return stateError(*a, "sign in first");
+    case AgentState::kBusy:
+      // Takes effect when the agent's contacts end; no new ones meanwhile.
+      a->pendingAway = true;
+      a->pendingReason = reason;
+      reindex(*a);
+      return {};
+    case AgentState::kWrapUp:
+      ++a->wrapGeneration;
+      [[fallthrough]];
+    case AgentState::kIdle:
+    case AgentState::kAway:
+      setState(*a, AgentState::kAway, reason, t);
+      reindex(*a);
+      return {};
+  }
+  return {};
+}
+
+Status AcdEngine::endWrapUp(const std::string& id, TimePoint at) {
+  Agent* a = findAgent(id);
+  if (!a) return Status::notFound("no agent '" + id + "'");
+  if (a->state != AgentState::kWrapUp) return stateError(*a, "it is not in wrap-up");
+  ++a->wrapGeneration;  // the pending timer is now stale
+  becomeFree(*a, ns(at));
+  return {};
+}
+
+// ---- contacts ----------------------------------------------------------------------------
+
+void AcdEngine::list(Contact& c, int queue) {
+  queues_[queue].waiting.insert({-c.priority, c.arrived, c.seq, c.idx});
+  c.listedIn.push_back(queue);
+}
+
+void AcdEngine::unlist(Contact& c) {
+  for (int q : c.listedIn) queues_[q].waiting.erase({-c.priority, c.arrived, c.seq, c.idx});
+  c.listedIn.clear();
+  queues_[c.queue].waitingOwn--;
+}
+
+void AcdEngine::assign(Contact& c, Agent& a, int viaQueue, int64_t at) {
+  if (c.state == ContactState::kWaiting && !c.listedIn.empty()) unlist(c);
+  c.state = ContactState::kAssigned;
+  c.agent = a.idx;
+  ++assignedCount_;
+  Queue& q = queues_[viaQueue];
+  ++q.served;
+  for (auto& s : a.slots) {
+    if (s.queue == viaQueue) s.lastServed = q.served;
+  }
+  if (isExclusive(queues_[c.queue].spec.media)) {
+    a.exclusive = 1;
+  } else {
+    ++a.chats;
+  }
+  if (a.state != AgentState::kBusy) setState(a, AgentState::kBusy, "", at);
+  reindex(a);
+  if (listener_) listener_->onAssigned(c.spec.id, a.spec.id, q.spec.name, fromNs(at));
+}
+
+bool AcdEngine::tryAssignContact(Contact& c, int queue, int64_t at) {
+  Queue& q = queues_[queue];
+  if (q.ready.empty()) return false;
+  // Chat queues may list agents that are ready for chats only; voice contacts need an
+  // agent with nothing in hand. The index already holds exactly the agents available for
+  // this queue's media, and a contact's media is its home queue's.
+  if (isExclusive(queues_[c.queue].spec.media) != isExclusive(q.spec.media)) return false;
+  Agent& a = agents_[std::get<2>(*q.ready.begin())];
+  assign(c, a, queue, at);
+  return true;
+}
+
+void AcdEngine::serveWaiting(Agent& a, int64_t at) {
+  // Take the best first-in-line contact among the queues this agent is ready for, until
+  // it has no capacity left or nothing waits.
+  while (true) {
+    const WaitKey* best = nullptr;
+    int bestQueue = -1;
+    for (const auto& s : a.slots) {
+      if (!s.indexed) continue;
+      const Queue& q = queues_[s.queue];
+      if (q.waiting.empty()) continue;
+      const WaitKey& head = *q.waiting.begin();
+      const Contact& c = contacts_[std::get<3>(head)];
+      if (isExclusive(queues_[c.queue].spec.media) != isExclusive(q.spec.media)) continue;
+      if (!best || head < *best) {
+        best = &head;
+        bestQueue = s.queue;
+      }
+    }
+    if (!best) return;
+    Contact& c = contacts_[std::get<3>(*best)];
+    assign(c, a, bestQueue, at);
+    if (a.exclusive || a.chats >= a.spec.maxChats || a.pendingAway) return;
+  }
+}
+
+Status AcdEngine::enqueue(const ContactSpec& spec) {
+  if (spec.id.empty()) return Status::invalidArgument("a contact needs an id");
+  auto qit = queueIdx_.find(spec.queue);
+  if (qit == queueIdx_.end()) return Status::notFound("no queue '" + spec.queue + "'");
+  if (contactIdx_.count(spec.id)) {
+    return Status::alreadyExists("contact '" + spec.id + "' is already routed");
+  }
+  Queue& q = queues_[qit->second];
+  if (q.spec.capacity > 0 && q.waitingOwn >= q.spec.capacity) {
+    return Status::resourceExhausted("queue '" + q.spec.name + "' is full (" +
+                                     std::to_string(q.spec.capacity) + " waiting)");
+  }
+  int idx;
+  if (!freeContacts_.empty()) {
+    idx = freeContacts_.back();
+    freeContacts_.pop_back();
+  } else {
+    idx = static_cast<int>(contacts_.size());
+    contacts_.emplace_back();
+  }
+  Contact& c = contacts_[idx];
+  c = Contact{};
+  c.spec = spec;
+  c.idx = idx;
+  c.queue = q.idx;
+  c.arrived = ns(spec.arrived);
+  c.seq = ++seq_;
+  c.priority = int64_t(spec.priority) + q.spec.priority;
+  contactIdx_[spec.id] = idx;
+
+  if (tryAssignContact(c, q.idx, c.arrived)) return {};
+  q.waitingOwn++;
+  list(c, q.idx);
+  if (q.spec.overflowAfter.count() > 0 && q.overflowTo >= 0) {
+    timers_.push({c.arrived + std::chrono::nanoseconds(q.spec.overflowAfter).count(),
+                  TimerKind::kOverflow, idx, c.seq});
+  }
+  if (q.spec.maxWait.count() > 0 && q.spec.maxWaitAction != MaxWaitAction::kNone) {
+    timers_.push({c.arrived + std::chrono::nanoseconds(q.spec.maxWait).count(),
+                  TimerKind::kMaxWait, idx, c.seq});
+  }
+  return {};
+}
+
+void AcdEngine::finishContact(Contact& c) {
+  contactIdx_.erase(c.spec.id);
+  c.seq = 0;  // timers of this contact are stale from now on
+  c.state = ContactState::kWaiting;
+  c.agent = -1;
+  freeContacts_.push_back(c.idx);
+}
+
+Status AcdEngine::release(const std::string& contactId, TimePoint at) {
+  auto it = contactIdx_.find(contactId);
+  if (it == contactIdx_.end()) return Status::notFound("no contact '" + contactId + "'");
+  Contact& c = contacts_[it->second];
+  if (c.state != ContactState::kAssigned) {
+    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
+  }
+  Agent& a = agents_[c.agent];
+  bool exclusive = isExclusive(queues_[c.queue].spec.media);
+  --assignedCount_;
+  finishContact(c);
+  int64_t t = ns(at);
+  if (exclusive) {
+    a.exclusive = 0;
+  } else {
+    --a.chats;
+  }
+  if (a.exclusive || a.chats) {
+    // Still holding chats: re-key (least occupied changes) and maybe take another.
+    reindex(a);
+    if (!a.pendingAway) serveWaiting(a, t);
+    return {};
+  }
+  if (exclusive && a.spec.wrapUp.count() > 0) {
+    setState(a, AgentState::kWrapUp, "", t);
+    reindex(a);
+    timers_.push({t + std::chrono::nanoseconds(a.spec.wrapUp).count(), TimerKind::kWrapUp,
+                  a.idx, ++a.wrapGeneration});
+    return {};
+  }
+  becomeFree(a, t);
+  return {};
+}
+
+Status AcdEngine::abandon(const std::string& contactId, TimePoint at) {
+  auto it = contactIdx_.find(contactId);
+  if (it == contactIdx_.end()) return Status::notFound("no contact '" + contactId + "'");
+  Contact& c = contacts_[it->second];
+  if (c.state != ContactState::kWaiting) {
+    return Status::failedPrecondition("contact '" + contactId + "' is with an agent; release "
+                                      "it instead");
+  }
+  unlist(c);
+  finishContact(c);
+  return {};
+}
+
+// ---- time --------------------------------------------------------------------------------
+
+std::optional<TimePoint> AcdEngine::advance(TimePoint now) {
+  int64_t t = ns(now);
+  while (!timers_.empty() && timers_.top().at <= t) {
+    Timer timer = timers_.top();
+    timers_.pop();
+    if (timer.kind == TimerKind::kWrapUp) {
+      Agent& a = agents_[timer.target];
+      if (a.state == AgentState::kWrapUp && a.wrapGeneration == timer.generation) {
+        becomeFree(a, timer.at);
+      }
+      continue;
+    }
+    Contact& c = contacts_[timer.target];
+    if (c.seq != timer.generation || c.state != ContactState::kWaiting) continue;
+    Queue& q = queues_[c.queue];
+    if (timer.kind == TimerKind::kOverflow) {
+      // Keep its place at home and offer it to the overflow queue's agents too.
+      int to = q.overflowTo;
+      if (std::find(c.listedIn.begin(), c.listedIn.end(), to) != c.listedIn.end()) continue;
+      if (listener_) {
+        listener_->onOverflowed(c.spec.id, q.spec.name, queues_[to].spec.name,
+                                fromNs(timer.at));
+      }
+      if (!tryAssignContact(c, to, timer.at)) list(c, to);
+      continue;
+    }
+    // Maximum wait: the contact leaves routing; the channel carries out the action.
+    if (q.spec.maxWaitAction == MaxWaitAction::kOverflow && q.overflowTo >= 0) {
+      if (std::find(c.listedIn.begin(), c.listedIn.end(), q.overflowTo) == c.listedIn.end()) {
+        if (listener_) {
+          listener_->onOverflowed(c.spec.id, q.spec.name, queues_[q.overflowTo].spec.name,
+                                  fromNs(timer.at));
+        }
+        if (!tryAssignContact(c, q.overflowTo, timer.at)) list(c, q.overflowTo);
+      }
+      continue;
+    }
+    std::string id = c.spec.id;
+    std::string queueName = q.spec.name;
+    unlist(c);
+    finishContact(c);
+    if (listener_) listener_->onMaxWait(id, queueName, q.spec.maxWaitAction, fromNs(timer.at));
+  }
+  // Report the next due time, skipping stale timers at the top.
+  while (!timers_.empty()) {
+    const Timer& top = timers_.top();
+    bool stale = top.kind == TimerKind::kWrapUp
+                     ? agents_[top.target].wrapGeneration != top.generation
+                     : contacts_[top.target].seq != top.generation;
+    if (!stale) return fromNs(top.at);
+    timers_.pop();
+  }
+  return std::nullopt;
+}
+
+// ---- queries -----------------------------------------------------------------------------
+
+Result<AgentState> AcdEngine::agentState(const std::string& id) const {
+  auto it = agentIdx_.find(id);
+  if (it == agentIdx_.end()) return Status::notFound("no agent '" + id + "'");
+  return agents_[it->second].state;
+}
+
+Result<QueueStats> AcdEngine::queueStats(const std::string& name, TimePoint now) const {
+  auto it = queueIdx_.find(name);
+  if (it == queueIdx_.end()) return Status::notFound("no queue '" + name + "'");
+  const Queue& q = queues_[it->second];
+  QueueStats st;
+  st.waiting = static_cast<int>(q.waiting.size());
+  int64_t oldest = std::numeric_limits<int64_t>::max();
+  for (const auto& w : q.waiting) oldest = std::min(oldest, std::get<1>(w));
+  if (!q.waiting.empty()) {
+    st.longestWait = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::nanoseconds(std::max<int64_t>(0, ns(now) - oldest)));
+  }
+  for (const auto& a : agents_) {
+    for (const auto& s : a.slots) {
+      if (s.queue == q.idx) st.agentsByState[a.state]++;
+    }
+  }
+  return st;
+}
+
+size_t AcdEngine::waitingContacts() const { return contactIdx_.size() - assignedCount_; }
+
+std::string AcdEngine::agentOf(const std::string& contactId) const {
+  auto it = contactIdx_.find(contactId);
+  if (it == contactIdx_.end()) return "";
+  const Contact& c = contacts_[it->second];
+  return c.state == ContactState::kAssigned ? agents_[c.agent].spec.id : "";
+}
+
+std::string AcdEngine::checkInvariants() const {
+  std::vector<int> exclusive(agents_.size()), chats(agents_.size());
+  for (const auto& [id, idx] : contactIdx_) {
+    const Contact& c = contacts_[idx];
+    if (c.state == ContactState::kAssigned) {
+      if (!c.listedIn.empty()) return "assigned contact " + id + " is still listed";
+      (isExclusive(queues_[c.queue].spec.media) ? exclusive : chats)[c.agent]++;
+    } else if (c.listedIn.empty()) {
+      return "waiting contact " + id + " is in no queue";
+    }
+  }
+  for (const auto& a : agents_) {
+    if (exclusive[a.idx] > 1) return "agent " + a.spec.id + " holds two exclusive contacts";
+    if (exclusive[a.idx] != a.exclusive || chats[a.idx] != a.chats) {
+      return "agent " + a.spec.id + " load does not match its contacts";
+    }
+    if (a.chats > a.spec.maxChats) return "agent " + a.spec.id + " exceeds its chats";
+    if (a.exclusive && a.chats) return "agent " + a.spec.id + " mixes voice and chat";
+    bool holds = a.exclusive || a.chats;
+    if (holds != (a.state == AgentState::kBusy)) {
+      return "agent " + a.spec.id + " is " + agentStateName(a.state) + " holding " +
+             std::to_string(a.exclusive + a.chats) + " contact(s)";
+    }
+    for (const auto& s : a.slots) {
+      bool should = availableFor(a, queues_[s.queue]);
+      if (should != s.indexed) return "agent " + a.spec.id + " index is stale";
+      if (s.indexed && !queues_[s.queue].ready.count(s.key)) {
+        return "agent " + a.spec.id + " key missing from its queue";
+      }
+    }
+  }
+  // No ready agent may sit beside a waiting contact it could take.
+  for (const auto& q : queues_) {
+    if (q.ready.empty() || q.waiting.empty()) continue;
+    const Contact& c = contacts_[std::get<3>(*q.waiting.begin())];
+    if (isExclusive(queues_[c.queue].spec.media) == isExclusive(q.spec.media)) {
+      return "queue " + q.spec.name + " has a ready agent and a waiting contact";
+    }
+  }
+  return "";
+}
+
+}  // namespace kefu::acd

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// AcdEngine: the in-memory Router of the routing-acd plugin.
+//
+// Every queue keeps an ordered index of the agents ready for it, keyed by the queue's
+// strategy, and an ordered set of its waiting contacts (priority, then arrival). A contact
+// that arrives takes the first ready agent of its queue; an agent that becomes free takes
+// the best first waiting contact among the queues it serves. Both are O(log n) set
+// operations per queue touched; an agent's change of state re-keys it in each queue it
+// serves (O(q log n) for q queues). Timers (overflow, maximum wait, wrap-up) sit in one
+// heap with lazy deletion.
+//
+// Not thread-safe; see kefu::Router.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "kefu/routing.h"
+
+namespace kefu::acd {
+
+class AcdEngine : public Router {
+ public:
+  AcdEngine() = default;
+
+  void setListener(RoutingListener* listener) override { listener_ = listener; }
+  Status defineQueue(const QueueSpec& queue) override;
+  Status defineAgent(const AgentSpec& agent) override;
+  Status signIn(const std::string& agentId, TimePoint at) override;
+  Status signOut(const std::string& agentId, TimePoint at) override;
+  Status setReady(const std::string& agentId, TimePoint at) override;
+  Status setAway(const std::string& agentId, const std::string& reason, TimePoint at) override;
+  Status enqueue(const ContactSpec& contact) override;
+  Status release(const std::string& contactId, TimePoint at) override;
+  Status abandon(const std::string& contactId, TimePoint at) override;
+  Status endWrapUp(const std::string& agentId, TimePoint at) override;
+  std::optional<TimePoint> advance(TimePoint now) override;
+  Result<AgentState> agentState(const std::string& agentId) const override;
+  Result<QueueStats> queueStats(const std::string& queue, TimePoint now) const override;
+
+  // For tests and invariant checks.
+  size_t waitingContacts() const;
+  size_t assignedContacts() const { return assignedCount_; }
+  // The agent holding `contactId`, or "" if it is not assigned.
+  std::string agentOf(const std::string& contactId) const;
+  // Checks the internal indexes against the agents' and contacts' states; returns the
+  // first inconsistency found, or "".
+  std::string checkInvariants() const;
+
+ private:
+  using Key = std::tuple<int64_t, int64_t, int>;  // strategy key, tie-break, agent index
+  using WaitKey = std::tuple<int64_t, int64_t, uint64_t, int>;  // -priority, arrival, seq, idx
+
+  struct QueueSlot {  // one queue an agent serves
+    int queue;
+    int64_t skillSum;
+    int64_t lastServed = 0;  // round robin: the queue's sequence at the last assignment
+    bool indexed = false;
+    Key key{};
+  };
+  struct Agent {
+    AgentSpec spec;
+    int idx = 0;
+    AgentState state = AgentState::kOffline;
+    std::string reason;
+    bool pendingAway = false;
+    std::string pendingReason;
+    int exclusive = 0;
+    int chats = 0;
+    int64_t idleSince = 0;  // ns since epoch
+    uint64_t wrapGeneration = 0;
+    std::vector<QueueSlot> slots;
+  };
+  struct Queue {
+    QueueSpec spec;
+    int idx = 0;
+    int overflowTo = -1;
+    std::set<Key> ready;
+    std::set<WaitKey> waiting;
+    int64_t served = 0;
+    int waitingOwn = 0;  // contacts whose home is this queue, waiting
+  };
+  enum class ContactState { kWaiting, kAssigned };
+  struct Contact {
+    ContactSpec spec;
+    int idx = 0;
+    int queue = 0;
+    ContactState state = ContactState::kWaiting;
+    int agent = -1;
+    int64_t arrived = 0;
+    uint64_t seq = 0;
+    int64_t priority = 0;
+    std::vector<int> listedIn;  // queues whose waiting set holds it
+  };
+  enum class TimerKind { kOverflow, kMaxWait, kWrapUp };
+  struct Timer {
+    int64_t at;
+    TimerKind kind;
+    int target;           // contact or agent index
+    uint64_t generation;  // contact seq or agent wrapGeneration; stale timers are skipped
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+
+  static int64_t ns(TimePoint t);
+  static TimePoint fromNs(int64_t n);
+  Agent* findAgent(const std::string& id);
+  Status stateError(const Agent& a, const std::string& what) const;
+
+  bool availableFor(const Agent& a, const Queue& q) const;
+  Key keyFor(const Agent& a, const QueueSlot& s, const Queue& q) const;
+  void reindex(Agent& a);
+  void setState(Agent& a, AgentState to, const std::string& reason, int64_t at);
+  void becomeFree(Agent& a, int64_t at);
+
+  void list(Contact& c, int queue);
+  void unlist(Contact& c);
+  void assign(Contact& c, Agent& a, int viaQueue, int64_t at);
+  bool tryAssignContact(Contact& c, int queue, int64_t at);
+  void serveWaiting(Agent& a, int64_t at);
+  void finishContact(Contact& c);
+
+  RoutingListener* listener_ = nullptr;
+  std::vector<Queue> queues_;
+  std::unordered_map<std::string, int> queueIdx_;
+  std::vector<Agent> agents_;
+  std::unordered_map<std::string, int> agentIdx_;
+  std::vector<Contact> contacts_;
+  std::vector<int> freeContacts_;
+  std::unordered_map<std::string, int> contactIdx_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  uint64_t seq_ = 0;
+  size_t assignedCount_ = 0;
+};
+
+}  // namespace kefu::acd
