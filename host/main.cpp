@@ -221,7 +221,8 @@ int runPluginCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other command-line mistake exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   for (const auto& b : bound) {
@@ -315,7 +316,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other command-line mistake exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (version->parsed()) {
     std::cout << "kefu " << KEFU_VERSION << " (SDK " << KEFU_SDK_VERSION_STRING << ")\n";

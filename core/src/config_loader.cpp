@@ -277,6 +277,11 @@ LoadedDeployment loadDeployment(const std::filesystem::path& file) {
         errors.push_back({v.pos(), v.path(), "expected a table [plugins." + name + "]"});
         continue;
       }
+      if (name == "host") {
+        // The host registers its own routes and subscriptions under this name.
+        errors.push_back({v.pos(), v.path(), "'host' is reserved for the host itself"});
+        continue;
+      }
       if (!isValidPluginName(name)) {
         errors.push_back({v.pos(), v.path(),
                           "invalid plugin name (lower-case letters, digits, '-', '_')"});

@@ -18,6 +18,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "kefu/core/event_stream.h"
 #include "kefu/core/http_server.h"
 #include "kefu/core/logging.h"
 #include "kefu/auth.h"
@@ -294,6 +295,9 @@ void Host::registerCoreRoutes() {
     return HttpResponse::json(200, "{\"plugins\":" + pluginsJson() + "}");
   }, RouteOptions{});
 
+  // The WebSocket behind it is added to the server in serve().
+  (void)addEventStreamRoute(router);
+
   router.setAuditor([this](const HttpRequest& req, const HttpResponse& resp,
                            const std::string& pattern) {
     auto log = runtime_->services().find(AuditLog::kInterfaceName);
@@ -340,6 +344,9 @@ bool Host::lockDataDir(std::ostream& err) {
   if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {0};
     (void)!::pread(lockFd_, pid, sizeof pid - 1, 0);
+    for (char* p = pid; *p; ++p) {
+      if (*p == '\n') *p = '\0';
+    }
     err << "kefu: another kefu (pid " << (pid[0] ? pid : "?") << ") is serving the data "
         << "directory " << runtime_->dataDir().string() << "\n";
     return false;
@@ -369,6 +376,8 @@ int Host::serve(std::ostream& out, std::ostream& err) {
       .set(1);
 
   server_ = std::make_unique<HttpServer>(runtime_->router(), so);
+  server_->addWebSocket(kEventStreamPath,
+                        eventStreamWebSocket(runtime_->events(), runtime_->metrics()));
   s = server_->start();
   if (!s.ok()) {
     err << "kefu: " << s.message() << "\n";
@@ -399,7 +408,11 @@ int Host::serve(std::ostream& out, std::ostream& err) {
   hostLog().info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
   // Stop taking work, let what was accepted finish, then stop plugins in reverse order.
+  // Event streams never finish on their own: they are told the server is going away (and
+  // their bus subscriptions end) before the plugins that publish to them stop.
   server_->stopAccepting();
+  server_->closeWebSockets(
+      std::chrono::milliseconds(std::min<int64_t>(2000, d.host.shutdownTimeoutMs)));
   if (!server_->drain(std::chrono::milliseconds(d.host.shutdownTimeoutMs))) {
     hostLog().warn("requests still running after {} ms; stopping anyway",
                    d.host.shutdownTimeoutMs);

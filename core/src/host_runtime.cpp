@@ -79,18 +79,26 @@ TimerId PluginContext::TrackedClock::callAt(TimePoint when, std::function<void()
 }
 
 bool PluginContext::TrackedClock::cancel(TimerId id) {
-  std::lock_guard lock(mu);
-  pending.erase(id);
+  {
+    std::lock_guard lock(mu);
+    pending.erase(id);
+  }
+  // Not under `mu`: the clock may wait for this timer's callback, whose wrapper takes `mu`.
   return c.rt_.clock().cancel(id);
 }
 
 void PluginContext::revoke() {
   {
-    std::unique_lock lock(clock_.mu);
-    clock_.revoked = true;
-    for (TimerId id : clock_.pending) rt_.clock().cancel(id);
-    clock_.pending.clear();
+    std::set<TimerId> pending;
+    {
+      std::lock_guard lock(clock_.mu);
+      clock_.revoked = true;
+      pending.swap(clock_.pending);
+    }
+    // Cancelling may wait for a running callback, whose wrapper takes `mu`: not under it.
+    for (TimerId id : pending) rt_.clock().cancel(id);
     // A virtual clock runs callbacks on the caller's thread, so there is nothing to wait for.
+    std::unique_lock lock(clock_.mu);
     if (!rt_.clock().isVirtual()) {
       clock_.idle.wait(lock, [&] { return clock_.running == 0; });
     }

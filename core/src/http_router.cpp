@@ -222,8 +222,10 @@ HttpResponse HttpRouter::dispatch(HttpRequest& req) const {
           resp = HttpResponse::error(500, "internal", "the request failed inside the server");
         }
       }
+      // Refusals by the router are always recorded (the handler never ran, so it cannot);
+      // state-changing calls unless the route records them itself.
       bool changes = req.method != "GET" && req.method != "HEAD";
-      bool refused = resp.status == 401 || resp.status == 403;
+      bool refused = !allowed;
       if (audit_ && ((changes && options.audit) || refused)) {
         try {
           audit_(req, resp, pattern);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kefu/core/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -10,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
 #include "kefu/core/logging.h"
@@ -19,6 +22,7 @@ namespace kefu::core {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 Status parseListen(const std::string& listen, std::string& host, unsigned short& port) {
@@ -36,8 +40,90 @@ Status parseListen(const std::string& listen, std::string& host, unsigned short&
     return Status::invalidArgument("invalid port in '" + listen + "'");
   }
   port = static_cast<unsigned short>(std::stoul(p));
+  // The server binds an address, not a name.
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (ec) return Status::invalidArgument("'" + host + "' is not an IP address");
   return {};
 }
+
+// ---- FrameQueue -----------------------------------------------------------------------
+
+FrameQueue::FrameQueue(size_t capacity, std::function<std::string(uint64_t)> notice)
+    : capacity_(std::max<size_t>(capacity, 1)), notice_(std::move(notice)) {}
+
+FrameQueue::Pushed FrameQueue::push(Frame frame) {
+  Pushed r;
+  Frame old;  // declared before the lock: freed after it is released
+  std::lock_guard lock(mu_);
+  if (closed_) return r;
+  if (frames_.size() >= capacity_) {
+    old = std::move(frames_.front());
+    frames_.pop_front();
+    ++dropped_;
+    r.dropped = true;
+  }
+  frames_.push_back(std::move(frame));
+  if (!writing_) {
+    writing_ = true;
+    r.wake = true;
+  }
+  return r;
+}
+
+FrameQueue::Frame FrameQueue::pop() {
+  std::lock_guard lock(mu_);
+  if (closed_) return nullptr;
+  if (dropped_ > 0 && (frames_.empty() || sinceDrop_ >= capacity_)) {
+    uint64_t n = std::exchange(dropped_, 0);
+    sinceDrop_ = 0;
+    if (notice_) return [n, notice = notice_] { return notice(n); };
+  }
+  if (frames_.empty()) {
+    writing_ = false;
+    return nullptr;
+  }
+  Frame f = std::move(frames_.front());
+  frames_.pop_front();
+  if (dropped_ > 0) ++sinceDrop_;
+  return f;
+}
+
+void FrameQueue::close() {
+  std::deque<Frame> gone;  // freed after the lock is released
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  gone.swap(frames_);
+}
+
+size_t FrameQueue::size() const {
+  std::lock_guard lock(mu_);
+  return frames_.size();
+}
+
+// ---- HttpServer -----------------------------------------------------------------------
+
+class WebSocketSession;
+
+// The open WebSockets, so that shutdown can close them. Shared with the sessions because a
+// session may outlive the server: handlers left in a stopped io_context are destroyed with
+// it, after the server's other members.
+struct WebSocketRegistry {
+  std::mutex mu;
+  std::condition_variable gone;
+  std::map<uint64_t, std::weak_ptr<WebSocketSession>> sessions;
+  uint64_t next = 1;
+  bool closing = false;  // set by closeWebSockets(): later handshakes end at once
+
+  std::vector<std::shared_ptr<WebSocketSession>> open() {
+    std::vector<std::shared_ptr<WebSocketSession>> out;
+    std::lock_guard lock(mu);
+    for (const auto& [id, weak] : sessions) {
+      if (auto s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
+  }
+};
 
 struct HttpServer::Impl {
   HttpRouter& router;
@@ -51,9 +137,200 @@ struct HttpServer::Impl {
   std::condition_variable idle;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
 
+  // WebSocket paths (as splitPath() segments joined by '/'), fixed before start().
+  std::map<std::string, WebSocketRoute> wsRoutes;
+  std::shared_ptr<WebSocketRegistry> webSockets = std::make_shared<WebSocketRegistry>();
+
   Impl(HttpRouter& r, HttpServerOptions o) : router(r), options(std::move(o)) {}
 
   void doAccept();
+  const WebSocketRoute* webSocketRoute(const std::string& path) const {
+    if (wsRoutes.empty()) return nullptr;
+    auto it = wsRoutes.find(webSocketKey(path));
+    return it == wsRoutes.end() ? nullptr : &it->second;
+  }
+  static std::string webSocketKey(const std::string& path) {
+    std::string key;
+    for (const auto& seg : splitPath(path)) key += "/" + seg;
+    return key;
+  }
+};
+
+// One upgraded connection. Everything but send() and end() runs on the connection's strand.
+// Reads are kept outstanding only so that Beast answers pings and sees the client's close;
+// what the client sends is discarded.
+class WebSocketSession : public WebSocketConnection,
+                         public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WebSocketRegistry> registry,
+                   WebSocketRoute route, HttpRequest request)
+      : ws_(std::move(stream)),
+        executor_(ws_.get_executor()),
+        registry_(std::move(registry)),
+        route_(std::move(route)),
+        request_(std::move(request)),
+        queue_(route_.maxQueuedFrames, route_.droppedNotice) {}
+
+  ~WebSocketSession() override { end(); }
+
+  void run(http::request<http::string_body> handshake, std::chrono::seconds idleTimeout) {
+    {
+      std::lock_guard lock(registry_->mu);
+      id_ = registry_->next++;
+      registry_->sessions[id_] = weak_from_this();
+      closing_ = registry_->closing;
+    }
+    handshake_ = std::move(handshake);
+    // Beast's WebSocket timeouts replace the HTTP read deadline: a ping after half the idle
+    // time, and the connection is dropped when nothing (not even a pong) came back in it.
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = idleTimeout;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "kefu");
+    }));
+    // Clients have nothing to say on a stream; a small limit keeps them from using memory.
+    ws_.read_message_max(64 * 1024);
+    // Opened before the 101 goes out, so that whatever happens after the client sees it
+    // reaches the client; frames wait in the queue until the handshake is done.
+    try {
+      if (!closing_) closer_ = route_.open(request_, shared_from_this());
+    } catch (const std::exception& e) {
+      hostLog().error("opening the WebSocket on {} failed: {}", request_.path, e.what());
+      openFailed_ = true;
+    }
+    ws_.async_accept(handshake_, [self = shared_from_this()](beast::error_code ec) {
+      self->onAccept(ec);
+    });
+  }
+
+  bool send(FrameQueue::Frame frame) override {
+    auto pushed = queue_.push(std::move(frame));
+    if (pushed.wake) {
+      asio::post(executor_, [self = shared_from_this()] { self->writeNext(); });
+    }
+    return pushed.dropped;
+  }
+
+  const asio::any_io_executor& executor() const { return executor_; }
+
+  // Starts the close handshake with 1001 (or, during the handshake, right after it).
+  void goingAway() {
+    if (closing_ || ended_) return;
+    closing_ = true;
+    queue_.close();
+    if (accepted_) startClose(websocket::close_code::going_away);
+  }
+
+  // For a client that does not complete the close: drops the TCP connection.
+  void cut() {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+  // The connection is over: stop queueing, forget it, and let the route clean up. Runs
+  // once, from the strand, from HttpServer::stop() after the workers stopped, or from the
+  // destructor.
+  void end() {
+    if (ended_.exchange(true)) return;
+    queue_.close();
+    {
+      std::lock_guard lock(registry_->mu);
+      registry_->sessions.erase(id_);
+    }
+    registry_->gone.notify_all();
+    if (closer_) {
+      try {
+        closer_();
+      } catch (const std::exception& e) {
+        hostLog().error("closing the WebSocket on {} failed: {}", request_.path, e.what());
+      }
+      closer_ = nullptr;
+    }
+  }
+
+ private:
+  void onAccept(beast::error_code ec) {
+    handshake_ = {};
+    if (ec) {
+      end();
+      return;
+    }
+    accepted_ = true;
+    if (closing_) {
+      startClose(websocket::close_code::going_away);
+    } else if (openFailed_) {
+      startClose(websocket::close_code::internal_error);
+    } else {
+      writeNext();  // what was queued during the handshake
+    }
+    read();
+  }
+
+  void read() {
+    ws_.async_read(readBuffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->end();
+        return;
+      }
+      self->readBuffer_.consume(self->readBuffer_.size());
+      self->read();
+    });
+  }
+
+  void writeNext() {
+    // No frames before the 101; Beast allows none once the close handshake has started.
+    if (!accepted_) return;
+    while (!closing_ && !ended_) {
+      FrameQueue::Frame next = queue_.pop();
+      if (!next) return;
+      try {
+        out_ = next();
+      } catch (const std::exception& e) {
+        hostLog().error("a frame for the WebSocket on {} failed: {}", request_.path, e.what());
+        continue;
+      }
+      ws_.text(true);
+      ws_.async_write(asio::buffer(out_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) {
+                          self->cut();
+                          self->end();
+                          return;
+                        }
+                        self->writeNext();
+                      });
+      return;
+    }
+  }
+
+  void startClose(websocket::close_code code) {
+    closing_ = true;
+    queue_.close();
+    if (closeStarted_) return;
+    closeStarted_ = true;
+    ws_.async_close(code, [self = shared_from_this()](beast::error_code) { self->end(); });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::any_io_executor executor_;
+  std::shared_ptr<WebSocketRegistry> registry_;
+  WebSocketRoute route_;
+  HttpRequest request_;
+  http::request<http::string_body> handshake_;
+  FrameQueue queue_;
+  beast::flat_buffer readBuffer_;
+  std::string out_;  // the frame being written; Beast needs it until the write completes
+  std::function<void()> closer_;
+  uint64_t id_ = 0;
+  bool accepted_ = false;
+  bool openFailed_ = false;
+  bool closing_ = false;
+  bool closeStarted_ = false;
+  std::atomic<bool> ended_{false};
 };
 
 namespace {
@@ -121,9 +398,43 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code epEc;
     auto ep = stream_.socket().remote_endpoint(epEc);
     if (!epEc) req.remoteAddress = ep.address().to_string();
+
+    const WebSocketRoute* ws = server_.webSocketRoute(req.path);
+    bool upgrade = ws && websocket::is_upgrade(msg);
+    if (ws && !req.headers.count("authorization")) {
+      // Browsers cannot set headers on a WebSocket: the token may come in the query, and is
+      // then checked by the same authenticator as a header. Only on WebSocket paths, since a
+      // token in a URL can end up in proxy logs and browser history.
+      auto token = req.query.find("access_token");
+      if (token != req.query.end()) req.headers["authorization"] = "Bearer " + token->second;
+    }
+    if (upgrade && !server_.accepting.load()) {
+      respond(HttpResponse::error(503, "unavailable", "the server is shutting down"), false,
+              msg.version());
+      return;
+    }
     HttpResponse resp = server_.router.dispatch(req);
-    bool keepAlive = msg.keep_alive() && server_.accepting.load();
+    if (resp.status == 101) {
+      if (upgrade) {
+        startWebSocket(*ws, std::move(req));
+        return;
+      }
+      resp = HttpResponse::error(426, "upgrade_required",
+                                 "a WebSocket handshake needs GET over HTTP/1.1 with "
+                                 "'Connection: Upgrade' and 'Upgrade: websocket'");
+      resp.headers.emplace_back("Upgrade", "websocket");
+    }
+    // A refused upgrade ends the connection: the client expected to switch protocols.
+    bool keepAlive = msg.keep_alive() && server_.accepting.load() && !upgrade;
     respond(resp, keepAlive, msg.version(), req.method == "HEAD");
+  }
+
+  void startWebSocket(const WebSocketRoute& route, HttpRequest req) {
+    // The stream is not a request in flight: drain() must not wait for it.
+    finishRequest();
+    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), server_.webSockets, route,
+                                                 std::move(req));
+    ws->run(parser_->release(), server_.options.idleTimeout);
   }
 
   void respond(const HttpResponse& r, bool keepAlive, unsigned version, bool head = false) {
@@ -233,6 +544,32 @@ void HttpServer::stopAccepting() {
   });
 }
 
+void HttpServer::addWebSocket(const std::string& path, WebSocketRoute route) {
+  impl_->wsRoutes[Impl::webSocketKey(path)] = std::move(route);
+}
+
+bool HttpServer::closeWebSockets(std::chrono::milliseconds timeout) {
+  auto& registry = *impl_->webSockets;
+  auto waitEmpty = [&registry](std::chrono::milliseconds t) {
+    std::unique_lock lock(registry.mu);
+    return registry.gone.wait_for(lock, t, [&] { return registry.sessions.empty(); });
+  };
+  {
+    std::lock_guard lock(registry.mu);
+    registry.closing = true;
+  }
+  for (auto& s : registry.open()) asio::post(s->executor(), [s] { s->goingAway(); });
+  if (waitEmpty(timeout)) return true;
+  // A client that does not read blocks the close frame behind a pending write.
+  auto left = registry.open();
+  hostLog().warn("{} WebSocket(s) did not close within {} ms; dropping them", left.size(),
+                 timeout.count());
+  for (auto& s : left) asio::post(s->executor(), [s] { s->cut(); });
+  left.clear();
+  waitEmpty(std::chrono::milliseconds(500));
+  return false;
+}
+
 bool HttpServer::drain(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mu);
   return impl_->idle.wait_for(lock, timeout, [&] { return impl_->inFlight.load() == 0; });
@@ -247,6 +584,9 @@ void HttpServer::stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // Connections whose handlers never ran again still hold their route's resources (bus
+  // subscriptions); release them now, while what they refer to is alive.
+  for (auto& s : impl_->webSockets->open()) s->end();
 }
 
 }  // namespace kefu::core

@@ -15,13 +15,11 @@ namespace kefu::core {
 
 // ---- EventBusImpl ---------------------------------------------------------------------
 
-namespace {
-bool topicMatches(const std::string& prefix, const std::string& topic) {
+bool topicMatchesPrefix(const std::string& prefix, const std::string& topic) {
   if (prefix.empty()) return true;
   if (topic.size() < prefix.size() || topic.compare(0, prefix.size(), prefix) != 0) return false;
   return topic.size() == prefix.size() || topic[prefix.size()] == '.';
 }
-}  // namespace
 
 // A handler with a count of the calls in progress, so that unsubscribing can wait for them:
 // after a plugin stops, none of its code may run. `alive` and `inFlight` are sequentially
@@ -51,7 +49,7 @@ void EventBusImpl::publish(Event event, const std::string& source) {
   {
     std::shared_lock lock(mu_);
     for (const auto& s : subs_) {
-      if (topicMatches(s.prefix, event.topic)) hit.push_back(s.handler);
+      if (topicMatchesPrefix(s.prefix, event.topic)) hit.push_back(s.handler);
     }
   }
   for (auto& h : hit) {

@@ -206,10 +206,26 @@ class EventJournal : public kefu::Plugin {
       return kefu::HttpResponse::error(400, "invalid_argument", "limit must be 1..1000");
     }
     std::string topic = req.query.count("topic") ? req.query.at("topic") : "";
-    std::string body = Json{{"events", query(topic, since, limit)}}.dump();
-    // Payloads may carry customer numbers; only administrators see them unmasked.
-    if (!req.principal.hasRole("admin")) body = kefu::maskPersonalData(body);
-    return kefu::HttpResponse::json(200, body);
+    Json events = query(topic, since, limit);
+    // Payloads may carry customer numbers; only administrators and supervisors see them.
+    if (!req.principal.hasRole("admin") && !req.principal.hasRole("supervisor")) {
+      maskValues(events);
+    }
+    return kefu::HttpResponse::json(200, Json{{"events", events}}.dump());
+  }
+
+  // Masks personal numbers in every string and number of `j`, keeping it valid JSON: a
+  // number that would be masked becomes a masked string.
+  static void maskValues(Json& j) {
+    if (j.is_string()) {
+      j = kefu::maskPersonalData(j.get<std::string>());
+    } else if (j.is_number_integer()) {
+      std::string text = j.dump();
+      std::string masked = kefu::maskPersonalData(text);
+      if (masked != text) j = masked;
+    } else if (j.is_structured()) {
+      for (auto& e : j) maskValues(e);
+    }
   }
 
   int tail(const kefu::CliArgs& args, kefu::CliIo& io) {

@@ -10,7 +10,7 @@
 // serves (O(q log n) for q queues). Timers (overflow, maximum wait, wrap-up) sit in one
 // heap with lazy deletion.
 //
-// Not thread-safe; see kefu::Router.
+// Not thread-safe: LockedRouter serialises it for the plugin's callers.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +29,8 @@ class AcdEngine : public Router {
  public:
   AcdEngine() = default;
 
-  void setListener(RoutingListener* listener) override { listener_ = listener; }
+  // Reports every decision to `listener` (not owned; may be null), on the calling thread.
+  void setListener(RoutingListener* listener) { listener_ = listener; }
   Status defineQueue(const QueueSpec& queue) override;
   Status defineAgent(const AgentSpec& agent) override;
   Status signIn(const std::string& agentId, TimePoint at) override;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <mutex>
 
 #include "acd_engine.h"
@@ -15,7 +16,10 @@ namespace kefu::acd {
 class LockedRouter : public Router {
  public:
   explicit LockedRouter(std::unique_ptr<AcdEngine> engine) : engine_(std::move(engine)) {}
-  void setListener(RoutingListener* l) override { with([&] { engine_->setListener(l); }); }
+  void setListener(RoutingListener* l) { with([&] { engine_->setListener(l); }); }
+  // Runs after every call, once the lock is released: the listener's deferred work (bus
+  // events) happens there, so that an event handler may call the router again.
+  void setAfterUnlock(std::function<void()> fn) { afterUnlock_ = std::move(fn); }
   Status defineQueue(const QueueSpec& q) override {
     return with([&] { return engine_->defineQueue(q); });
   }
@@ -56,12 +60,33 @@ class LockedRouter : public Router {
     return with([&] { return engine_->queueStats(q, now); });
   }
 
+ public:
+  // Runs `f(engine)` under the router's lock, for a caller that must pair several engine
+  // calls with its own work atomically (the ContactDesk's transactions).
+  template <class F>
+  auto locked(F&& f) -> decltype(f(std::declval<AcdEngine&>())) {
+    Unlocked after(*this);
+    std::lock_guard lock(mu_);
+    return f(*engine_);
+  }
+
  private:
+  // Destroyed after the lock guard declared after it: calls afterUnlock_ unlocked.
+  struct Unlocked {
+    const LockedRouter& r;
+    explicit Unlocked(const LockedRouter& router) : r(router) {}
+    ~Unlocked() {
+      if (r.afterUnlock_) r.afterUnlock_();
+    }
+  };
+
   template <class F>
   auto with(F&& f) const -> decltype(f()) {
+    Unlocked after(*this);
     std::lock_guard lock(mu_);
     return f();
   }
+  std::function<void()> afterUnlock_;
   mutable std::mutex mu_;
   std::unique_ptr<AcdEngine> engine_;
 };

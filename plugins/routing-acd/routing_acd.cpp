@@ -2,16 +2,20 @@
 //
 // routing-acd: automatic contact distribution. Queues and agents come from the plugin's
 // config; the engine (acd_engine.h) pairs contacts with agents and is offered to other
-// plugins as kefu::Router, serialised by a mutex. Every decision is published on the event
-// bus ("routing.assigned", "routing.overflowed", "routing.max_wait", "agent.state").
+// plugins as kefu::Router, serialised by a mutex. The ContactDesk stores every contact
+// before it is acknowledged and every decision after it is made, and publishes them on the
+// bus ("contact.*", "routing.*", "agent.state"). The HTTP API serves agents, contacts
+// and queues.
 #include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
 #include "acd_engine.h"
 #include "kefu/sdk.h"
+#include "contact_desk.h"
 #include "locked_router.h"
 #include "routing_bench.h"
 #include "routing_config.h"
@@ -21,64 +25,36 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string iso(TimePoint t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
+// Parses a JSON request body into an object, or says why it is not one.
+bool parseBody(const HttpRequest& req, Json& out, HttpResponse& error) {
+  if (req.body.empty()) {
+    out = Json::object();
+    return true;
+  }
+  out = Json::parse(req.body, nullptr, false);
+  if (out.is_discarded() || !out.is_object()) {
+    error = HttpResponse::error(400, "invalid_argument", "the body must be a JSON object");
+    return false;
+  }
+  return true;
 }
 
-const char* actionName(MaxWaitAction a) {
-  switch (a) {
-    case MaxWaitAction::kNone: return "none";
-    case MaxWaitAction::kOverflow: return "overflow";
-    case MaxWaitAction::kCallback: return "callback";
-    case MaxWaitAction::kVoicemail: return "voicemail";
-    case MaxWaitAction::kDisconnect: return "disconnect";
+bool stringField(const Json& body, const char* key, std::string& out, bool required,
+                 HttpResponse& error) {
+  if (!body.contains(key)) {
+    if (!required) return true;
+    error = HttpResponse::error(400, "invalid_argument", std::string("'") + key +
+                                                             "' is required");
+    return false;
   }
-  return "?";
+  if (!body[key].is_string()) {
+    error = HttpResponse::error(400, "invalid_argument", std::string("'") + key +
+                                                             "' must be a string");
+    return false;
+  }
+  out = body[key].get<std::string>();
+  return true;
 }
-
-// Publishes the engine's decisions on the bus.
-class BusListener : public RoutingListener {
- public:
-  explicit BusListener(HostContext& ctx) : ctx_(ctx) {}
-  void onAssigned(const std::string& contact, const std::string& agent, const std::string& queue,
-                  TimePoint at) override {
-    publish("routing.assigned", {{"contact", contact}, {"agent", agent}, {"queue", queue}}, at);
-  }
-  void onOverflowed(const std::string& contact, const std::string& from, const std::string& to,
-                    TimePoint at) override {
-    publish("routing.overflowed", {{"contact", contact}, {"from", from}, {"to", to}}, at);
-  }
-  void onMaxWait(const std::string& contact, const std::string& queue, MaxWaitAction action,
-                 TimePoint at) override {
-    publish("routing.max_wait",
-            {{"contact", contact}, {"queue", queue}, {"action", actionName(action)}}, at);
-  }
-  void onAgentState(const std::string& agent, AgentState from, AgentState to,
-                    const std::string& reason, TimePoint at) override {
-    publish("agent.state",
-            {{"agent", agent}, {"from", agentStateName(from)}, {"to", agentStateName(to)},
-             {"reason", reason}},
-            at);
-  }
-
- private:
-  void publish(const char* topic, Json payload, TimePoint at) {
-    payload["at"] = iso(at);
-    Event e;
-    e.topic = topic;
-    e.payload = payload.dump();
-    e.at = at;
-    ctx_.events().publish(std::move(e));
-  }
-  HostContext& ctx_;
-};
 
 class RoutingAcd : public Plugin {
  public:
@@ -87,6 +63,17 @@ class RoutingAcd : public Plugin {
     const ConfigValue& cfg = ctx.config();
     if (auto s = parseQueues(cfg, queues_); !s.ok()) return s;
     if (auto s = parseAgents(cfg, agents_); !s.ok()) return s;
+    contactTypes_ = cfg.getStringList("contact_types", {"inquiry", "claim", "complaint",
+                                                        "service_request", "other"});
+    outcomes_ = cfg.getStringList("outcomes", {"resolved", "follow_up", "escalated",
+                                               "transferred", "no_answer"});
+    awayReasons_ = cfg.getStringList("away_reasons", {"break", "meal", "meeting", "training",
+                                                      "after_call_work", "signed_in"});
+    for (const char* key : {"contact_types", "outcomes", "away_reasons"}) {
+      if (cfg.has(key) && cfg.getStringList(key).empty()) {
+        return cfg.error(key, "must list at least one code");
+      }
+    }
     // Validate the whole set up front by building it once.
     AcdEngine trial;
     for (const auto& q : queues_) {
@@ -97,28 +84,48 @@ class RoutingAcd : public Plugin {
     }
     router_ = std::make_shared<LockedRouter>(std::make_unique<AcdEngine>());
     if (auto s = ctx.services().provide<Router>(router_); !s.ok()) return s;
+    if (auto s = addRoutes(); !s.ok()) return s;
     return ctx.cli().add(benchCommand(ctx));
   }
 
+  std::vector<Migration> migrations() const override { return ContactDesk::migrations(); }
+
   Status start() override {
-    listener_ = std::make_unique<BusListener>(*ctx_);
-    router_->setListener(listener_.get());
     for (const auto& q : queues_) {
       if (auto s = router_->defineQueue(q); !s.ok()) return s;
     }
     for (const auto& a : agents_) {
       if (auto s = router_->defineAgent(a); !s.ok()) return s;
     }
+    writeErrors_ = &ctx_->metrics().counter("kefu_routing_store_errors_total",
+                                            "Routing updates the store refused");
+    desk_ = std::make_unique<ContactDesk>(
+        ctx_->store().openSession(), *router_, &ctx_->events(), ctx_->clock(),
+        [this](const std::string& why) {
+          writeErrors_->inc();
+          ctx_->logger().error("cannot store a routing update: {}", why);
+        });
+    router_->setListener(desk_.get());
+    router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
+    auto recovered = desk_->recover();
+    if (!recovered.ok()) return recovered.status();
     scheduleTick();
-    ctx_->logger().info("{} queues, {} agents", queues_.size(), agents_.size());
+    ctx_->logger().info("{} queues, {} agents, {} open contacts recovered", queues_.size(),
+                        agents_.size(), *recovered);
     return {};
   }
 
   void stop() override {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-    if (timer_) ctx_->clock().cancel(timer_);
+    TimerId timer;
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+      timer = timer_;
+    }
+    if (timer) ctx_->clock().cancel(timer);
     router_->setListener(nullptr);
+    router_->setAfterUnlock(nullptr);
+    desk_.reset();
   }
 
  private:
@@ -132,11 +139,226 @@ class RoutingAcd : public Plugin {
     });
   }
 
+  ContactDesk* desk() {
+    if (!desk_) throw std::runtime_error("routing is stopping");
+    return desk_.get();
+  }
+
+  // A contact record for `req`'s caller: customer references are masked below supervisor.
+  static HttpResponse contactResponse(const HttpRequest& req, int status,
+                                      const std::string& record) {
+    bool privileged = req.principal.hasRole(roles::kSupervisor) ||
+                      req.principal.hasRole(roles::kAdmin);
+    return HttpResponse::json(status, privileged ? record : maskPersonalData(record));
+  }
+
+  // Agents act on themselves; supervisors and team leads on anyone.
+  static bool mayActFor(const HttpRequest& req, const std::string& agentId) {
+    return req.principal.id == agentId || req.principal.hasRole(roles::kSupervisor) ||
+           req.principal.hasRole(roles::kTeamLead) || req.principal.hasRole(roles::kAdmin);
+  }
+
+  Status addRoutes() {
+    RouteOptions leads;
+    leads.roles = {roles::kSupervisor, roles::kTeamLead};
+    RouteOptions anyone;
+    auto& http = ctx_->http();
+
+    auto s = http.add("POST", "/api/v1/contacts", [this](const HttpRequest& r) {
+      Json body;
+      HttpResponse err;
+      if (!parseBody(r, body, err)) return err;
+      ContactSpec c;
+      if (!stringField(body, "id", c.id, false, err) ||
+          !stringField(body, "queue", c.queue, true, err) ||
+          !stringField(body, "channel", c.channel, false, err) ||
+          !stringField(body, "customer_ref", c.customerRef, false, err)) {
+        return err;
+      }
+      if (c.channel.size() > 32 || c.customerRef.size() > 128 || c.queue.size() > 64) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "channel has at most 32 characters, customer_ref 128, "
+                                   "queue 64");
+      }
+      if (body.contains("priority")) {
+        const Json& p = body["priority"];
+        bool inRange = p.is_number_integer() && !(p.is_number_unsigned() &&
+                                                  p.get<uint64_t>() > 100) &&
+                       p.get<int64_t>() >= -100 && p.get<int64_t>() <= 100;
+        if (!inRange) {
+          return HttpResponse::error(400, "invalid_argument",
+                                     "'priority' must be an integer from -100 to 100");
+        }
+        c.priority = body["priority"].get<int>();
+      }
+      auto id = desk()->accept(c);
+      if (!id.ok()) return HttpResponse::fromStatus(id.status());
+      auto rec = desk()->contactJson(*id);
+      return contactResponse(r, 201, rec.ok() ? *rec : "{}");
+    }, leads);
+    if (!s.ok()) return s;
+
+    s = http.add("GET", "/api/v1/contacts/{id}", [this](const HttpRequest& r) {
+      auto rec = desk()->contactJson(r.params.at("id"));
+      if (!rec.ok()) return HttpResponse::fromStatus(rec.status());
+      return contactResponse(r, 200, *rec);
+    }, anyone);
+    if (!s.ok()) return s;
+
+    s = http.add("POST", "/api/v1/contacts/{id}/end", [this](const HttpRequest& r) {
+      Json body;
+      HttpResponse err;
+      std::string outcome;
+      if (!parseBody(r, body, err) || !stringField(body, "outcome", outcome, false, err)) {
+        return err;
+      }
+      if (!outcome.empty() &&
+          std::find(outcomes_.begin(), outcomes_.end(), outcome) == outcomes_.end()) {
+        return HttpResponse::error(400, "invalid_argument", "unknown outcome '" + outcome + "'");
+      }
+      const std::string& id = r.params.at("id");
+      auto rec = desk()->contactJson(id);
+      std::string holder = rec.ok() ? Json::parse(*rec).value("agent", "") : "";
+      if (!holder.empty() && !mayActFor(r, holder)) {
+        return HttpResponse::error(403, "permission_denied",
+                                   "only the agent handling the contact or a lead may end it");
+      }
+      Status st = desk()->end(id, outcome);
+      if (!st.ok()) return HttpResponse::fromStatus(st);
+      return contactResponse(r, 200, *desk()->contactJson(id));
+    }, anyone);
+    if (!s.ok()) return s;
+
+    s = http.add("POST", "/api/v1/contacts/{id}/abandon", [this](const HttpRequest& r) {
+      Status st = desk()->abandon(r.params.at("id"));
+      if (!st.ok()) return HttpResponse::fromStatus(st);
+      return contactResponse(r, 200, *desk()->contactJson(r.params.at("id")));
+    }, leads);
+    if (!s.ok()) return s;
+
+    // Agent state: /api/v1/agents/{id}/{sign-in|sign-out|ready|away|wrap-up-end}
+    auto agentAction = [this](const char* action) {
+      return [this, action](const HttpRequest& r) {
+        const std::string& id = r.params.at("id");
+        if (!mayActFor(r, id)) {
+          return HttpResponse::error(403, "permission_denied",
+                                     "agents change only their own state");
+        }
+        TimePoint now = ctx_->clock().now();
+        Status st;
+        std::string a = action;
+        if (a == "sign-in") {
+          st = router_->signIn(id, now);
+        } else if (a == "sign-out") {
+          st = router_->signOut(id, now);
+        } else if (a == "ready") {
+          st = router_->setReady(id, now);
+        } else if (a == "wrap-up-end") {
+          st = router_->endWrapUp(id, now);
+        } else {
+          Json body;
+          HttpResponse err;
+          std::string reason;
+          if (!parseBody(r, body, err) || !stringField(body, "reason", reason, true, err)) {
+            return err;
+          }
+          if (std::find(awayReasons_.begin(), awayReasons_.end(), reason) ==
+              awayReasons_.end()) {
+            return HttpResponse::error(400, "invalid_argument",
+                                       "unknown away reason '" + reason + "'");
+          }
+          st = router_->setAway(id, reason, now);
+        }
+        if (!st.ok()) return HttpResponse::fromStatus(st);
+        return agentJson(id);
+      };
+    };
+    for (const char* action : {"sign-in", "sign-out", "ready", "away", "wrap-up-end"}) {
+      s = http.add("POST", std::string("/api/v1/agents/{id}/") + action, agentAction(action),
+                   anyone);
+      if (!s.ok()) return s;
+    }
+    s = http.add("GET", "/api/v1/agents/{id}", [this](const HttpRequest& r) {
+      return agentJson(r.params.at("id"));
+    }, anyone);
+    if (!s.ok()) return s;
+
+    s = http.add("POST", "/api/v1/agents/{id}/dispositions", [this](const HttpRequest& r) {
+      const std::string& id = r.params.at("id");
+      if (!mayActFor(r, id)) {
+        return HttpResponse::error(403, "permission_denied",
+                                   "agents record only their own dispositions");
+      }
+      Json body;
+      HttpResponse err;
+      std::string contact;
+      Disposition d;
+      if (!parseBody(r, body, err) || !stringField(body, "contact", contact, true, err) ||
+          !stringField(body, "type", d.contactType, true, err) ||
+          !stringField(body, "outcome", d.outcome, true, err) ||
+          !stringField(body, "note", d.note, false, err)) {
+        return err;
+      }
+      auto known = [](const std::vector<std::string>& list, const std::string& v) {
+        return std::find(list.begin(), list.end(), v) != list.end();
+      };
+      if (!known(contactTypes_, d.contactType)) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "unknown contact type '" + d.contactType + "'");
+      }
+      if (!known(outcomes_, d.outcome)) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "unknown outcome '" + d.outcome + "'");
+      }
+      Status st = desk()->dispose(id, contact, d);
+      if (!st.ok()) return HttpResponse::fromStatus(st);
+      return HttpResponse::json(201, Json{{"contact", contact}, {"agent", id},
+                                          {"type", d.contactType}, {"outcome", d.outcome}}
+                                         .dump());
+    }, anyone);
+    if (!s.ok()) return s;
+
+    s = http.add("GET", "/api/v1/queues", [this](const HttpRequest&) {
+      Json list = Json::array();
+      for (const auto& q : queues_) list.push_back(queueJson(q.name));
+      return HttpResponse::json(200, Json{{"queues", list}}.dump());
+    }, anyone);
+    if (!s.ok()) return s;
+    return http.add("GET", "/api/v1/queues/{name}", [this](const HttpRequest& r) {
+      auto it = std::find_if(queues_.begin(), queues_.end(),
+                             [&](const QueueSpec& q) { return q.name == r.params.at("name"); });
+      if (it == queues_.end()) {
+        return HttpResponse::error(404, "not_found", "no queue '" + r.params.at("name") + "'");
+      }
+      return HttpResponse::json(200, queueJson(it->name).dump());
+    }, anyone);
+  }
+
+  HttpResponse agentJson(const std::string& id) {
+    auto st = router_->agentState(id);
+    if (!st.ok()) return HttpResponse::fromStatus(st.status());
+    return HttpResponse::json(200, Json{{"id", id}, {"state", agentStateName(*st)}}.dump());
+  }
+
+  Json queueJson(const std::string& name) {
+    auto st = router_->queueStats(name, ctx_->clock().now());
+    Json byState = Json::object();
+    if (st.ok()) {
+      for (const auto& [state, n] : st->agentsByState) byState[agentStateName(state)] = n;
+    }
+    return Json{{"name", name},
+                {"waiting", st.ok() ? st->waiting : 0},
+                {"longest_wait_seconds", st.ok() ? st->longestWait.count() : 0},
+                {"agents", byState}};
+  }
+
   HostContext* ctx_ = nullptr;
   std::vector<QueueSpec> queues_;
   std::vector<AgentSpec> agents_;
+  std::vector<std::string> contactTypes_, outcomes_, awayReasons_;
   std::shared_ptr<LockedRouter> router_;
-  std::unique_ptr<BusListener> listener_;
+  std::unique_ptr<ContactDesk> desk_;
+  Counter* writeErrors_ = nullptr;
   std::mutex mu_;
   bool stopped_ = false;
   TimerId timer_ = 0;
@@ -157,6 +379,13 @@ PluginInfo routingInfo() {
       {"agents", ConfigType::kArray,
        "[[agents]] tables: id, skills (table skill = level), max_chats, wrap_up_seconds", false,
        "[]"},
+      {"contact_types", ConfigType::kStringList, "Disposition contact types (小结类型)", false,
+       "[\"inquiry\", \"claim\", \"complaint\", \"service_request\", \"other\"]"},
+      {"outcomes", ConfigType::kStringList, "Disposition outcomes", false,
+       "[\"resolved\", \"follow_up\", \"escalated\", \"transferred\", \"no_answer\"]"},
+      {"away_reasons", ConfigType::kStringList, "Reason codes for going away", false,
+       "[\"break\", \"meal\", \"meeting\", \"training\", \"after_call_work\", "
+       "\"signed_in\"]"},
   };
   return info;
 }

@@ -22,6 +22,7 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include "contact_desk.h"
 #include "locked_router.h"
 
 namespace kefu::acd {
@@ -255,6 +256,42 @@ Result runBaseline(const Options& o, const std::vector<std::vector<int>>& agentS
   return r;
 }
 
+// The durable path: each contact is stored, routed, assigned, ended and its agent freed,
+// with every step written to the deployment's store as the API does it.
+double runDurable(HostContext& ctx, int64_t contacts, std::ostream& err) {
+  LockedRouter router(std::make_unique<AcdEngine>());
+  QueueSpec q;
+  q.name = "bench-durable";
+  (void)router.defineQueue(q);
+  TimePoint t{std::chrono::hours(24 * 365 * 50)};
+  for (int a = 0; a < 50; ++a) {
+    std::string id = "bench-agent-" + std::to_string(a);
+    (void)router.defineAgent({id, {}, 1, std::chrono::seconds(0)});
+    (void)router.signIn(id, t);
+    (void)router.setReady(id, t);
+  }
+  uint64_t errors = 0;
+  ContactDesk desk(ctx.store().openSession(), router, nullptr, ctx.clock(),
+                   [&](const std::string&) { ++errors; });
+  router.setListener(&desk);
+  auto start = Clock::now();
+  for (int64_t i = 0; i < contacts; ++i) {
+    ContactSpec c;
+    c.queue = q.name;
+    c.channel = "phone";
+    auto id = desk.accept(c);
+    if (!id.ok() || !desk.end(*id, "resolved").ok()) {
+      err << "routing bench: the durable path failed: "
+          << (id.ok() ? "end" : id.status().message()) << "\n";
+      return 0;
+    }
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  router.setListener(nullptr);
+  if (errors) err << "routing bench: " << errors << " store writes failed\n";
+  return contacts / secs;
+}
+
 bool readInt(const CliArgs& args, const char* name, int64_t lo, int64_t hi, int64_t& out,
              std::ostream& err) {
   std::string v = args.get(name);
@@ -281,6 +318,8 @@ CliCommand benchCommand(HostContext& ctx) {
                  {"--contacts", "Contacts through the engine", false, false, "1000000"},
                  {"--baseline-contacts", "Contacts through the baseline", false, false,
                   "20000"},
+                 {"--durable-contacts", "Contacts through the durable path (0: skip)", false,
+                  false, "20000"},
                  {"--seed", "Random seed", false, false, "1"}};
   cmd.run = [&ctx](const CliArgs& args, CliIo& io) {
     Options o;
@@ -297,6 +336,8 @@ CliCommand benchCommand(HostContext& ctx) {
     }
     if (!readInt(args, "--seed", 0, 1'000'000'000, v, io.err)) return 2;
     o.seed = static_cast<uint64_t>(v);
+    int64_t durable = 0;
+    if (!readInt(args, "--durable-contacts", 0, 10'000'000, durable, io.err)) return 2;
 
     std::mt19937_64 rng(o.seed);
     auto skills = makeSkills(o, rng);
@@ -316,6 +357,12 @@ CliCommand benchCommand(HostContext& ctx) {
                           "p99 {:.2f} us (SQLite WAL, synchronous=NORMAL)\n",
                           base.decisions, base.seconds, base.perSecond(), base.p50us,
                           base.p99us);
+    if (durable > 0) {
+      double perSecond = runDurable(ctx, durable, io.err);
+      if (perSecond <= 0) return 1;
+      io.out << fmt::format("durable:  {} contacts stored, assigned and ended = {:.0f}/s ({})\n",
+                            durable, perSecond, ctx.store().describe());
+    }
     double ratio = base.perSecond() > 0 ? engine.perSecond() / base.perSecond() : 0;
     io.out << fmt::format("decisions_per_s={:.0f} p99_us={:.2f} baseline_decisions_per_s={:.0f} "
                           "ratio={:.1f}\n",

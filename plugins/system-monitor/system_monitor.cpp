@@ -77,9 +77,14 @@ class SystemMonitor : public kefu::Plugin {
   }
 
   void stop() override {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-    if (timer_) ctx_->clock().cancel(timer_);
+    kefu::TimerId timer;
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+      timer = timer_;
+    }
+    // Outside the lock: cancel waits for a running tick(), which takes the lock.
+    if (timer) ctx_->clock().cancel(timer);
   }
 
  private:

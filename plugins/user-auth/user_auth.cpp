@@ -320,6 +320,30 @@ class UserAuth : public kefu::Plugin {
         soci::use(id), soci::into(hash, ind), soci::into(roles), soci::into(failed),
         soci::into(lockedUntil), soci::into(disabled);
     bool known = session_->got_data() && ind == soci::i_ok;
+    // Count the attempt before checking it, so that parallel guesses cannot exceed the
+    // limit: the one that reaches it locks the account for all the others.
+    if (known && lockedUntil <= now) {
+      // A lock that has run out starts a fresh count.
+      if (lockedUntil != 0) {
+        *session_ << "UPDATE auth_users SET failed_logins = 0, locked_until_ms = 0 "
+                     "WHERE id = :id",
+            soci::use(id);
+        failed = 0;
+      }
+      int next = failed + 1;
+      long long until = next >= maxFailed_ ? now + lockoutMinutes_ * 60'000 : 0;
+      long long lockAt = now + lockoutMinutes_ * 60'000;
+      long long limit = maxFailed_;
+      long long updated = now;
+      *session_ << "UPDATE auth_users SET failed_logins = failed_logins + 1, "
+                   "locked_until_ms = CASE WHEN failed_logins + 1 >= :m THEN :l "
+                   "ELSE locked_until_ms END, updated_at_ms = :u WHERE id = :id",
+          soci::use(limit), soci::use(lockAt), soci::use(updated), soci::use(id);
+      if (until) {
+        ctx_->logger().warn("user '{}' locked for {} minutes after {} failed sign-ins", id,
+                            lockoutMinutes_, next);
+      }
+    }
     lock.unlock();
 
     // Unknown users cost the same work as known ones, so timing does not reveal ids.
@@ -339,17 +363,6 @@ class UserAuth : public kefu::Plugin {
     lock.lock();
     if (!session_) return kefu::Status::unavailable("sign-in service is stopping");
     if (!ok || disabled) {
-      if (!ok) {
-        int next = failed + 1;
-        long long until = next >= maxFailed_ ? now + lockoutMinutes_ * 60'000 : 0;
-        *session_ << "UPDATE auth_users SET failed_logins = :f, locked_until_ms = :l, "
-                     "updated_at_ms = :u WHERE id = :id",
-            soci::use(until ? 0 : next), soci::use(until), soci::use(now), soci::use(id);
-        if (until) {
-          ctx_->logger().warn("user '{}' locked for {} minutes after {} failed sign-ins", id,
-                              lockoutMinutes_, next);
-        }
-      }
       return kefu::Status::unauthenticated(disabled ? "the account is disabled"
                                                     : "invalid user id or password");
     }
@@ -490,10 +503,11 @@ class UserAuth : public kefu::Plugin {
 
   kefu::HttpResponse httpAudit(const kefu::HttpRequest& req) {
     int64_t limit = 100;
-    try {
-      if (req.query.count("limit")) limit = std::stoll(req.query.at("limit"));
-    } catch (const std::exception&) {
-      limit = 0;
+    if (req.query.count("limit")) {
+      const std::string& v = req.query.at("limit");
+      bool digits = !v.empty() && v.size() <= 4 &&
+                    v.find_first_not_of("0123456789") == std::string::npos;
+      limit = digits ? std::stoll(v) : 0;
     }
     if (limit < 1 || limit > 1000) {
       return kefu::HttpResponse::error(400, "invalid_argument", "limit must be 1..1000");

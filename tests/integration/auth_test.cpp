@@ -3,7 +3,9 @@
 // Users, sign-in, roles, lockout and the audit log through the real kefu executable.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
@@ -134,6 +136,23 @@ TEST_CASE("Users sign in with argon2id passwords and act within their roles",
   CHECK(kefu::test::http(port, "POST", "/api/v1/users/a2/unlock", bearer(bossToken)).status ==
         200);
   CHECK(login(port, "a2", "0123456789ab").status == 200);
+
+  // Parallel guesses cannot exceed the limit: at most 3 are checked, the rest see the lock.
+  {
+    std::vector<std::thread> guesses;
+    std::atomic<int> checked{0}, locked{0};
+    for (int i = 0; i < 12; ++i) {
+      guesses.emplace_back([&] {
+        int status = login(port, "a2", "a wrong guess").status;
+        (status == 401 ? checked : locked)++;
+      });
+    }
+    for (auto& t : guesses) t.join();
+    CHECK(checked.load() <= 3);
+    CHECK(checked.load() + locked.load() == 12);
+    CHECK(kefu::test::http(port, "POST", "/api/v1/users/a2/unlock", bearer(bossToken))
+              .status == 200);
+  }
 
   // Signing out revokes the token.
   CHECK(kefu::test::http(port, "POST", "/api/v1/auth/logout", bearer(agentToken)).status == 200);

@@ -2,8 +2,9 @@
 //
 // Roles and the audit trail.
 //
-// A Principal (http.h) carries role names. These are the roles of a service center; a
-// deployment may add its own. "admin" passes every role check.
+// A Principal (http.h) carries role names. These are the roles of a service center; an
+// Authenticator may grant other names, which routes can require like these. "admin" passes
+// every role check.
 //
 // AuditLog is provided by the plugin that owns users (in tree: user-auth). The host records
 // every state-changing API call through it (actor, method and route, status); plugins
@@ -30,7 +31,8 @@ inline constexpr const char* kAdmin = "admin";
 }  // namespace roles
 
 struct AuditEntry {
-  // Who acted: a user id, "admin-token" for the host's administrator token, or "system".
+  // Who acted: a user id, "admin-token" for the host's administrator token, "anonymous"
+  // for an unauthenticated caller, "cli" for the command line.
   std::string actor;
   // What was done, e.g. "POST /api/v1/agents/{id}/state" or "user.lock".
   std::string action;

@@ -40,7 +40,9 @@ class Clock {
     return callAt(now() + delay, std::move(fn));
   }
 
-  // Cancels a pending timer. Returns false if it already ran or was unknown.
+  // Cancels a pending timer. Returns false if it already ran or was unknown. If its
+  // callback is running on the scheduler, waits for it to finish (unless called from that
+  // callback), so do not hold a lock the callback takes while cancelling.
   virtual bool cancel(TimerId id) = 0;
 };
 

@@ -47,7 +47,9 @@ class EventBus {
   virtual SubscriptionId subscribe(std::string topicPrefix,
                                    std::function<void(const Event&)> handler) = 0;
 
-  // Ends a subscription. Returns false if it was unknown. Safe to call from a handler.
+  // Ends one of this plugin's subscriptions. Returns false if it was unknown. When it
+  // returns, the handler is not running on another thread (it waits for such a call, so do
+  // not hold a lock the handler takes); safe to call from the handler itself.
   virtual bool unsubscribe(SubscriptionId id) = 0;
 };
 

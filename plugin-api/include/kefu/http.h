@@ -106,8 +106,8 @@ struct RouteOptions {
   // When non-empty, the principal must hold one of these roles ("admin" always passes).
   std::vector<std::string> roles;
   // The host records calls with a state-changing method (POST, PUT, PATCH, DELETE) in the
-  // audit log when one is provided. Set false when the handler records a more precise
-  // entry itself.
+  // audit log when one is provided; set false when the handler records a more precise
+  // entry itself. Calls the host refuses (401, 403) are recorded whatever this says.
   bool audit = true;
 };
 

@@ -10,9 +10,10 @@
 // maxChats, and only while the agent handles no voice or video contact.
 //
 // The Router is driven by calls (a contact arrives, an agent becomes ready, a contact
-// ends) and by time (overflow, maximum wait, wrap-up timers); every decision is reported
-// to the RoutingListener, in order, on the calling thread. A Router is not thread-safe:
-// the plugin that owns it serialises calls (a strand, a mutex, or one replay thread).
+// ends) and by time (overflow, maximum wait, wrap-up timers). Its implementation reports
+// every decision, in order, to the RoutingListener its owner installed; other plugins
+// follow decisions on the event bus ("routing.*", "agent.state"). The Router a plugin
+// finds in the ServiceRegistry is safe to call from any thread.
 //
 // Cost: each decision is O(log n) in the agents ready for the queue (see
 // sdk-docs/routing.md for each strategy), never a scan of all agents.
@@ -121,9 +122,6 @@ class Router {
  public:
   static constexpr const char* kInterfaceName = "kefu.Router/1";
   virtual ~Router() = default;
-
-  // Reports every decision to `listener` (not owned; may be null).
-  virtual void setListener(RoutingListener* listener) = 0;
 
   // Queues first, then agents. AlreadyExists for a second queue or agent of that name.
   virtual Status defineQueue(const QueueSpec& queue) = 0;

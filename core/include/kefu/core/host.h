@@ -50,9 +50,9 @@ class Host {
   int serve(std::ostream& out, std::ostream& err);
 
   // Creates or reads the administrator token and adds the host's own routes (/healthz,
-  // /metrics, /api/v1/plugins), the authenticator and the auditor to the router. serve()
-  // calls it; tests call it to drive the router in process. False (with the reason on
-  // `err`) if the token file cannot be written.
+  // /metrics, /api/v1/plugins, /api/v1/events/stream), the authenticator and the auditor to
+  // the router. serve() calls it; tests call it to drive the router in process. False (with
+  // the reason on `err`) if the token file cannot be written.
   bool setUpHttp(std::ostream& err);
 
   // Takes <data-dir>/kefu.lock so that a second host on the same data directory is

@@ -23,6 +23,10 @@
 
 namespace kefu::core {
 
+// The bus's subscription rule: `topic` is `prefix` or starts with `prefix` followed by '.';
+// an empty prefix matches every topic.
+bool topicMatchesPrefix(const std::string& prefix, const std::string& topic);
+
 class EventBusImpl {
  public:
   EventBusImpl(const Clock& clock) : clock_(clock) {}

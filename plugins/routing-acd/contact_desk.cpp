@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "contact_desk.h"
+
+#include <sodium.h>
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+namespace kefu::acd {
+namespace {
+
+using Json = nlohmann::json;
+
+long long toMs(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint fromMs(long long ms) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      std::chrono::milliseconds(ms)));
+}
+
+std::string iso(long long ms) {
+  std::time_t secs = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
+  return buf;
+}
+
+const char* actionName(MaxWaitAction a) {
+  switch (a) {
+    case MaxWaitAction::kNone: return "none";
+    case MaxWaitAction::kOverflow: return "overflow";
+    case MaxWaitAction::kCallback: return "callback";
+    case MaxWaitAction::kVoicemail: return "voicemail";
+    case MaxWaitAction::kDisconnect: return "disconnect";
+  }
+  return "?";
+}
+
+int64_t intColumn(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return 0;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
+    default: return std::stoll(r.get<std::string>(i));
+  }
+}
+
+std::string textColumn(const soci::row& r, std::size_t i) {
+  return r.get_indicator(i) == soci::i_null ? "" : r.get<std::string>(i);
+}
+
+bool validId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ContactDesk::ContactDesk(std::unique_ptr<soci::session> session, LockedRouter& router,
+                         EventBus* events, const Clock& clock,
+                         std::function<void(const std::string&)> onError)
+    : session_(std::move(session)),
+      router_(router),
+      events_(events),
+      clock_(clock),
+      onError_(std::move(onError)),
+      hot_(std::make_unique<Hot>(*session_)) {}
+
+struct ContactDesk::Hot {
+  std::string id, channel, queue, customerRef, state, agent, from, to, reason, outcome;
+  int priority = 0;
+  long long at = 0;
+  // Only writes: a prepared SELECT would keep its read snapshot open between calls, and a
+  // write on a stale snapshot fails in WAL mode.
+  soci::statement insertContact, assigned, ended, agentState;
+
+  explicit Hot(soci::session& db)
+      : insertContact((db.prepare << "INSERT INTO acd_contacts (id, channel, queue, priority, "
+                                     "customer_ref, state, arrived_ms) VALUES (:id, :ch, :q, "
+                                     ":p, :c, 'waiting', :a)",
+                       soci::use(id), soci::use(channel), soci::use(queue), soci::use(priority),
+                       soci::use(customerRef), soci::use(at))),
+        assigned((db.prepare << "UPDATE acd_contacts SET state = 'assigned', agent_id = :a, "
+                                "assigned_ms = :t WHERE id = :id",
+                  soci::use(agent), soci::use(at), soci::use(id))),
+        ended((db.prepare << "UPDATE acd_contacts SET state = 'ended', ended_ms = :t, "
+                             "outcome = :o WHERE id = :id",
+               soci::use(at), soci::use(outcome), soci::use(id))),
+        agentState((db.prepare << "INSERT INTO acd_agent_states (agent_id, from_state, "
+                                  "to_state, reason, at_ms) VALUES (:a, :f, :t, :r, :at)",
+                    soci::use(agent), soci::use(from), soci::use(to), soci::use(reason),
+                    soci::use(at))) {}
+};
+
+ContactDesk::~ContactDesk() = default;
+
+std::vector<Migration> ContactDesk::migrations() {
+  std::string common =
+      "CREATE TABLE acd_contacts ("
+      "  id VARCHAR(64) PRIMARY KEY,"
+      "  channel VARCHAR(32) NOT NULL,"
+      "  queue VARCHAR(64) NOT NULL,"
+      "  priority INTEGER NOT NULL,"
+      "  customer_ref VARCHAR(128) NOT NULL,"
+      "  state VARCHAR(16) NOT NULL,"
+      "  agent_id VARCHAR(64),"
+      "  arrived_ms BIGINT NOT NULL,"
+      "  assigned_ms BIGINT,"
+      "  ended_ms BIGINT,"
+      "  outcome VARCHAR(32));"
+      "CREATE INDEX acd_contacts_state ON acd_contacts (state);"
+      "CREATE TABLE acd_dispositions ("
+      "  contact_id VARCHAR(64) NOT NULL,"
+      "  agent_id VARCHAR(64) NOT NULL,"
+      "  contact_type VARCHAR(64) NOT NULL,"
+      "  outcome VARCHAR(64) NOT NULL,"
+      "  note TEXT NOT NULL,"
+      "  at_ms BIGINT NOT NULL);";
+  std::string sqlite = common +
+                       "CREATE TABLE acd_agent_states ("
+                       "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                       "  agent_id VARCHAR(64) NOT NULL, from_state VARCHAR(16) NOT NULL,"
+                       "  to_state VARCHAR(16) NOT NULL, reason VARCHAR(64) NOT NULL,"
+                       "  at_ms BIGINT NOT NULL);"
+                       "CREATE INDEX acd_agent_states_agent ON acd_agent_states (agent_id, at_ms)";
+  std::string pg = common +
+                   "CREATE TABLE acd_agent_states ("
+                   "  id BIGSERIAL PRIMARY KEY,"
+                   "  agent_id VARCHAR(64) NOT NULL, from_state VARCHAR(16) NOT NULL,"
+                   "  to_state VARCHAR(16) NOT NULL, reason VARCHAR(64) NOT NULL,"
+                   "  at_ms BIGINT NOT NULL);"
+                   "CREATE INDEX acd_agent_states_agent ON acd_agent_states (agent_id, at_ms)";
+  return {{1, "contacts, agent states and dispositions", sqlite, pg}};
+}
+
+// A failed update is reported and counted, never thrown: the router has already decided.
+// The contact's stored state then lags; after a restart it is routed again from its last
+// stored state, so it is never lost (at worst offered twice).
+void ContactDesk::write(const std::function<void(soci::session&)>& fn) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  try {
+    fn(*session_);
+  } catch (const std::exception& e) {
+    ++writeErrors_;
+    if (onError_) onError_(e.what());
+  }
+}
+
+void ContactDesk::publish(const char* topic, const std::string& payload, TimePoint at) {
+  if (!events_) return;
+  Event e;
+  e.topic = topic;
+  e.payload = payload;
+  e.at = at;
+  std::lock_guard lock(eventsMu_);
+  pending_.push_back(std::move(e));
+}
+
+size_t ContactDesk::pendingMark() {
+  std::lock_guard lock(eventsMu_);
+  return pending_.size();
+}
+
+void ContactDesk::publishAt(size_t mark, const char* topic, const std::string& payload,
+                            TimePoint at) {
+  if (!events_) return;
+  Event e;
+  e.topic = topic;
+  e.payload = payload;
+  e.at = at;
+  std::lock_guard lock(eventsMu_);
+  pending_.insert(pending_.begin() + static_cast<long>(std::min(mark, pending_.size())),
+                  std::move(e));
+}
+
+void ContactDesk::flushEvents() {
+  if (!events_) return;
+  std::vector<Event> batch;
+  {
+    std::lock_guard lock(eventsMu_);
+    batch.swap(pending_);
+  }
+  for (auto& e : batch) events_->publish(std::move(e));
+}
+
+Result<int> ContactDesk::recover() {
+  // Contacts that were waiting, or with an agent when the host stopped, wait again from
+  // their original arrival: agents are signed out after a restart, so an interrupted
+  // contact cannot still be with one.
+  std::vector<ContactSpec> open;
+  {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    soci::transaction tx(*session_);
+    soci::rowset<soci::row> rows =
+        (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, arrived_ms "
+                              "FROM acd_contacts WHERE state IN ('waiting', 'assigned') "
+                              "ORDER BY arrived_ms, id");
+    for (const auto& r : rows) {
+      ContactSpec c;
+      c.id = r.get<std::string>(0);
+      c.channel = r.get<std::string>(1);
+      c.queue = r.get<std::string>(2);
+      c.priority = static_cast<int>(intColumn(r, 3));
+      c.customerRef = r.get<std::string>(4);
+      c.arrived = fromMs(intColumn(r, 5));
+      open.push_back(std::move(c));
+    }
+    *session_ << "UPDATE acd_contacts SET state = 'waiting', agent_id = NULL, "
+                 "assigned_ms = NULL WHERE state = 'assigned'";
+    tx.commit();
+  }
+  int n = 0;
+  for (const auto& c : open) {
+    Status s = router_.enqueue(c);
+    if (!s.ok()) {
+      // A queue removed from the config: the contact cannot be routed any more.
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      long long now = toMs(clock_.now());
+      std::string reason = "unroutable";
+      *session_ << "UPDATE acd_contacts SET state = 'ended', ended_ms = :n, outcome = :o "
+                   "WHERE id = :id",
+          soci::use(now), soci::use(reason), soci::use(c.id);
+      continue;
+    }
+    ++n;
+  }
+  return n;
+}
+
+Result<std::string> ContactDesk::accept(ContactSpec spec) {
+  if (spec.id.empty()) {
+    unsigned char raw[8];
+    randombytes_buf(raw, sizeof raw);
+    char hex[17];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    spec.id = std::string("c-") + hex;
+  }
+  if (!validId(spec.id)) {
+    return Status::invalidArgument("a contact id has 1 to 64 letters, digits, '-', '_', '.'");
+  }
+  if (spec.channel.empty()) spec.channel = "phone";
+  if (spec.arrived == TimePoint{}) spec.arrived = clock_.now();
+
+  // One transaction stores the contact and whatever the router decides for it at once (the
+  // assignment, the agent's new state); it commits before the contact is acknowledged.
+  Status routed = router_.locked([&](AcdEngine& engine) -> Status {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    long long arrived = toMs(spec.arrived);
+    try {
+      soci::transaction tx(*session_);
+      Hot& h = *hot_;
+      h.id = spec.id;
+      h.channel = spec.channel;
+      h.queue = spec.queue;
+      h.priority = spec.priority;
+      h.customerRef = spec.customerRef;
+      h.at = arrived;
+      try {
+        h.insertContact.execute(true);
+      } catch (const soci::soci_error& e) {
+        // The primary key says whether the id is taken; the transaction rolls back.
+        std::string what = e.what();
+        if (what.find("UNIQUE") != std::string::npos ||
+            what.find("duplicate key") != std::string::npos) {
+          return Status::alreadyExists("contact '" + spec.id + "' exists");
+        }
+        throw;
+      }
+      size_t mark = pendingMark();
+      Status s = engine.enqueue(spec);
+      if (s.ok()) {
+        // Announced before what the router decided for it.
+        publishAt(mark, "contact.accepted",
+                  Json{{"contact", spec.id}, {"queue", spec.queue}, {"channel", spec.channel}}
+                      .dump(),
+                  spec.arrived);
+      }
+      if (!s.ok()) {
+        // Refused (unknown or full queue): not accepted, so not stored; the transaction
+        // rolls back and the caller may retry with the same id.
+        return s;
+      }
+      try {
+        tx.commit();
+      } catch (...) {
+        // Not durable, so not accepted: take it back out of routing.
+        if (!engine.agentOf(spec.id).empty()) {
+          (void)engine.release(spec.id, clock_.now());
+        } else {
+          (void)engine.abandon(spec.id, clock_.now());
+        }
+        throw;
+      }
+      return {};
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot store the contact: ") + e.what());
+    }
+  });
+  if (!routed.ok()) return routed;
+  return spec.id;
+}
+
+Status ContactDesk::explainMissing(const std::string& id, Status routerSays) {
+  if (routerSays.code() != StatusCode::kNotFound) return routerSays;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  std::string state;
+  soci::indicator ind = soci::i_null;
+  *session_ << "SELECT state FROM acd_contacts WHERE id = :id", soci::use(id),
+      soci::into(state, ind);
+  if (session_->got_data() && ind == soci::i_ok) {
+    return Status::failedPrecondition("contact '" + id + "' is " + state);
+  }
+  return routerSays;
+}
+
+Status ContactDesk::end(const std::string& id, const std::string& outcome) {
+  TimePoint now = clock_.now();
+  long long at = toMs(now);
+  std::string out = outcome.empty() ? "handled" : outcome;
+  // The end, the agent's next state and any next assignment commit together.
+  Status s = router_.locked([&](AcdEngine& engine) -> Status {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    std::optional<soci::transaction> tx;
+    try {
+      tx.emplace(*session_);
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot store the end: ") + e.what());
+    }
+    size_t mark = pendingMark();
+    Status released = engine.release(id, now);
+    if (!released.ok()) return explainMissing(id, released);  // tx rolls back
+    publishAt(mark, "contact.ended", Json{{"contact", id}, {"outcome", out}}.dump(), now);
+    write([&](soci::session&) {
+      hot_->at = at;
+      hot_->outcome = out;
+      hot_->id = id;
+      hot_->ended.execute(true);
+    });
+    write([&](soci::session&) { tx->commit(); });
+    return {};
+  });
+  return s;
+}
+
+Status ContactDesk::abandon(const std::string& id) {
+  TimePoint now = clock_.now();
+  Status s = router_.abandon(id, now);
+  if (!s.ok()) return explainMissing(id, s);
+  long long at = toMs(now);
+  write([&](soci::session& db) {
+    db << "UPDATE acd_contacts SET state = 'abandoned', ended_ms = :n, outcome = 'abandoned' "
+          "WHERE id = :id",
+        soci::use(at), soci::use(id);
+  });
+  publish("contact.abandoned", Json{{"contact", id}}.dump(), now);
+  flushEvents();
+  return {};
+}
+
+Status ContactDesk::dispose(const std::string& agentId, const std::string& contactId,
+                            const Disposition& d) {
+  long long at = toMs(clock_.now());
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  std::string holder;
+  soci::indicator ind = soci::i_null;
+  *session_ << "SELECT agent_id FROM acd_contacts WHERE id = :id", soci::use(contactId),
+      soci::into(holder, ind);
+  if (!session_->got_data()) return Status::notFound("no contact '" + contactId + "'");
+  if (ind == soci::i_null || holder != agentId) {
+    return Status::failedPrecondition("contact '" + contactId + "' was not handled by agent " +
+                                      agentId);
+  }
+  int recorded = 0;
+  *session_ << "SELECT COUNT(*) FROM acd_dispositions WHERE contact_id = :c",
+      soci::use(contactId), soci::into(recorded);
+  if (recorded) {
+    return Status::alreadyExists("contact '" + contactId + "' has its disposition already");
+  }
+  *session_ << "INSERT INTO acd_dispositions (contact_id, agent_id, contact_type, outcome, "
+               "note, at_ms) VALUES (:c, :a, :t, :o, :n, :at)",
+      soci::use(contactId), soci::use(agentId), soci::use(d.contactType), soci::use(d.outcome),
+      soci::use(d.note), soci::use(at);
+  return {};
+}
+
+Result<std::string> ContactDesk::contactJson(const std::string& id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  soci::rowset<soci::row> rows =
+      (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, state, "
+                            "agent_id, arrived_ms, assigned_ms, ended_ms, outcome "
+                            "FROM acd_contacts WHERE id = :id",
+       soci::use(id));
+  for (const auto& r : rows) {
+    Json j{{"id", r.get<std::string>(0)},
+           {"channel", r.get<std::string>(1)},
+           {"queue", r.get<std::string>(2)},
+           {"priority", intColumn(r, 3)},
+           {"customer_ref", r.get<std::string>(4)},
+           {"state", r.get<std::string>(5)},
+           {"agent", textColumn(r, 6)},
+           {"arrived_at", iso(intColumn(r, 7))}};
+    if (r.get_indicator(8) != soci::i_null) j["assigned_at"] = iso(intColumn(r, 8));
+    if (r.get_indicator(9) != soci::i_null) j["ended_at"] = iso(intColumn(r, 9));
+    j["outcome"] = textColumn(r, 10);
+    return j.dump();
+  }
+  return Status::notFound("no contact '" + id + "'");
+}
+
+void ContactDesk::onAssigned(const std::string& contact, const std::string& agent,
+                             const std::string& queue, TimePoint at) {
+  write([&](soci::session&) {
+    hot_->agent = agent;
+    hot_->at = toMs(at);
+    hot_->id = contact;
+    hot_->assigned.execute(true);
+  });
+  publish("routing.assigned",
+          Json{{"contact", contact}, {"agent", agent}, {"queue", queue}}.dump(), at);
+}
+
+void ContactDesk::onOverflowed(const std::string& contact, const std::string& from,
+                               const std::string& to, TimePoint at) {
+  publish("routing.overflowed", Json{{"contact", contact}, {"from", from}, {"to", to}}.dump(),
+          at);
+}
+
+void ContactDesk::onMaxWait(const std::string& contact, const std::string& queue,
+                            MaxWaitAction action, TimePoint at) {
+  long long ms = toMs(at);
+  std::string outcome = std::string("max_wait_") + actionName(action);
+  write([&](soci::session& db) {
+    db << "UPDATE acd_contacts SET state = 'ended', ended_ms = :t, outcome = :o WHERE id = :id",
+        soci::use(ms), soci::use(outcome), soci::use(contact);
+  });
+  publish("routing.max_wait",
+          Json{{"contact", contact}, {"queue", queue}, {"action", actionName(action)}}.dump(),
+          at);
+}
+
+void ContactDesk::onAgentState(const std::string& agent, AgentState from, AgentState to,
+                               const std::string& reason, TimePoint at) {
+  std::string f = agentStateName(from), t = agentStateName(to);
+  write([&](soci::session&) {
+    hot_->agent = agent;
+    hot_->from = f;
+    hot_->to = t;
+    hot_->reason = reason;
+    hot_->at = toMs(at);
+    hot_->agentState.execute(true);
+  });
+  publish("agent.state",
+          Json{{"agent", agent}, {"from", f}, {"to", t}, {"reason", reason}}.dump(), at);
+}
+
+}  // namespace kefu::acd

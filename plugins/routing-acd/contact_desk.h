@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// ContactDesk: the durable side of routing. It stores every contact before the contact is
+// acknowledged, records each assignment, end and abandonment, every agent state change and
+// every disposition, and on start puts the contacts that were still open back into the
+// engine with their original arrival time and priority.
+//
+// Lock order: the router's mutex, then the desk's session mutex (the listener writes while
+// the router holds its lock); calls that only touch the store take the session mutex alone.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kefu/sdk.h"
+#include "locked_router.h"
+
+namespace soci {
+class session;
+}
+
+namespace kefu::acd {
+
+struct Disposition {
+  std::string contactType;
+  std::string outcome;
+  std::string note;
+};
+
+class ContactDesk : public RoutingListener {
+ public:
+  // `session` is owned by the desk; `events` may be null (benchmarks). `onError` hears of
+  // every failed write (the listener must not throw into the router).
+  ContactDesk(std::unique_ptr<soci::session> session, LockedRouter& router, EventBus* events,
+              const Clock& clock, std::function<void(const std::string&)> onError);
+  ~ContactDesk() override;
+
+  // Schema of the desk's tables.
+  static std::vector<Migration> migrations();
+
+  // Puts waiting and interrupted contacts back into the router. Returns how many.
+  Result<int> recover();
+
+  // Stores then routes a new contact; `spec.id` is generated when empty. The returned id is
+  // durable when this returns OK.
+  Result<std::string> accept(ContactSpec spec);
+  Status end(const std::string& contactId, const std::string& outcome);
+  Status abandon(const std::string& contactId);
+  Status dispose(const std::string& agentId, const std::string& contactId,
+                 const Disposition& d);
+
+  // The stored record of a contact as JSON text, or NotFound.
+  Result<std::string> contactJson(const std::string& contactId);
+
+  // RoutingListener: called by the router under its lock.
+  void onAssigned(const std::string& contact, const std::string& agent,
+                  const std::string& queue, TimePoint at) override;
+  void onOverflowed(const std::string& contact, const std::string& from, const std::string& to,
+                    TimePoint at) override;
+  void onMaxWait(const std::string& contact, const std::string& queue, MaxWaitAction action,
+                 TimePoint at) override;
+  void onAgentState(const std::string& agent, AgentState from, AgentState to,
+                    const std::string& reason, TimePoint at) override;
+
+  // Write failures since start; each is also logged by the caller's logger.
+  uint64_t writeErrors() const { return writeErrors_; }
+
+  // Publishes the events the listener collected while the router was locked. Installed as
+  // the router's after-unlock hook, so bus handlers never run under the router's lock.
+  void flushEvents();
+
+ private:
+  void publish(const char* topic, const std::string& payload, TimePoint at);
+  // NotFound from the router for a stored contact means it is no longer open.
+  Status explainMissing(const std::string& id, Status routerSays);
+  // Inserts an event at a position of the pending list noted before a router call.
+  size_t pendingMark();
+  void publishAt(size_t mark, const char* topic, const std::string& payload, TimePoint at);
+  void write(const std::function<void(soci::session&)>& fn);
+
+  std::unique_ptr<soci::session> session_;
+  // Recursive: accept() and end() hold it across the router call whose listener writes.
+  std::recursive_mutex mu_;
+  LockedRouter& router_;
+  EventBus* events_;
+  const Clock& clock_;
+  std::function<void(const std::string&)> onError_;
+  uint64_t writeErrors_ = 0;
+
+  // The statements of the hot path, prepared once; their bound values live here.
+  struct Hot;
+  std::unique_ptr<Hot> hot_;
+  std::mutex eventsMu_;
+  std::vector<Event> pending_;
+};
+
+}  // namespace kefu::acd

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Agents, contacts and queues through the real kefu executable, and the guarantee that an
+// acknowledged contact survives kill -9.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+#include "process.h"
+
+using namespace std::chrono_literals;
+using kefu::test::Process;
+using kefu::test::TempDir;
+using Json = nlohmann::json;
+
+namespace {
+
+std::filesystem::path deployment(const TempDir& dir) {
+  return dir.write("deploy.toml", std::string(R"([host]
+plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
+[http]
+listen = "127.0.0.1:0"
+threads = 2
+[plugins.user-auth]
+enabled = true
+required = true
+hash_strength = "minimum"
+[plugins.routing-acd]
+enabled = true
+required = true
+[[plugins.routing-acd.queues]]
+name = "claims"
+skills = ["claims"]
+capacity = 1000
+[[plugins.routing-acd.agents]]
+id = "1001"
+skills = { claims = 5 }
+[[plugins.routing-acd.agents]]
+id = "1002"
+skills = { claims = 5 }
+)");
+}
+
+void addUser(const TempDir& dir, const std::string& id, const std::string& role) {
+  Process p({KEFU_BINARY, "user", "add", "--config", deployment(dir).string(), "--data-dir",
+             dir.path().string(), "--id", id, "--role", role, "--password-stdin"},
+            dir / "u.out", dir / "u.err", id + "-password-123\n");
+  REQUIRE(p.wait(30s) == 0);
+}
+
+std::map<std::string, std::string> signIn(int port, const std::string& id) {
+  auto r = kefu::test::http(port, "POST", "/api/v1/auth/login", {},
+                            Json{{"id", id}, {"password", id + "-password-123"}}.dump());
+  REQUIRE(r.status == 200);
+  return {{"Authorization", "Bearer " + Json::parse(r.body)["token"].get<std::string>()}};
+}
+
+Json call(int port, const std::string& method, const std::string& path,
+          const std::map<std::string, std::string>& auth, const std::string& body, int expect) {
+  auto r = kefu::test::http(port, method, path, auth, body);
+  INFO(method << " " << path << " -> " << r.status << " " << r.body);
+  REQUIRE(r.status == expect);
+  return r.body.empty() ? Json() : Json::parse(r.body);
+}
+
+struct Server {
+  std::unique_ptr<Process> process;
+  int port = 0;
+};
+
+Server start(const TempDir& dir, const std::string& tag) {
+  Server s;
+  s.process = std::make_unique<Process>(
+      std::vector<std::string>{KEFU_BINARY, "serve", "--config", deployment(dir).string(),
+                               "--data-dir", dir.path().string()},
+      dir / ("out-" + tag), dir / ("err-" + tag));
+  s.port = s.process->waitForPort(20s);
+  INFO(s.process->err());
+  REQUIRE(s.port > 0);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Agents sign in and handle contacts through the API", "[integration][routing]") {
+  TempDir dir;
+  addUser(dir, "1001", "agent");
+  addUser(dir, "lead", "supervisor");
+  Server srv = start(dir, "1");
+  int port = srv.port;
+  auto agent = signIn(port, "1001");
+  auto lead = signIn(port, "lead");
+
+  // Contacts wait while nobody is ready.
+  Json c1 = call(port, "POST", "/api/v1/contacts", lead,
+                 R"({"id":"c1","queue":"claims","channel":"phone","customer_ref":"cust-7"})",
+                 201);
+  CHECK(c1["state"] == "waiting");
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"c2","queue":"claims"})", 201);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"c1","queue":"claims"})", 409);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"queue":"nowhere"})", 404);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"queue":"claims","priority":1000})", 400);
+  call(port, "POST", "/api/v1/contacts", lead,
+       R"({"queue":"claims","priority":18446744073709551615})", 400);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"r1","queue":"nowhere"})", 404);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"r1","queue":"nowhere"})", 404);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"queue":)", 400);
+  call(port, "POST", "/api/v1/contacts", agent, R"({"queue":"claims"})", 403);
+
+  // The agent signs in (not ready), then becomes ready and gets the first contact.
+  Json st = call(port, "POST", "/api/v1/agents/1001/sign-in", agent, "", 200);
+  CHECK(st["state"] == "away");
+  call(port, "POST", "/api/v1/agents/1002/ready", agent, "", 403);  // not its own
+  call(port, "POST", "/api/v1/agents/1001/away", agent, R"({"reason":"nap"})", 400);
+  call(port, "POST", "/api/v1/agents/1001/ready", agent, "", 200);
+  CHECK(call(port, "GET", "/api/v1/contacts/c1", agent, "", 200)["agent"] == "1001");
+  CHECK(call(port, "GET", "/api/v1/agents/1001", agent, "", 200)["state"] == "busy");
+  Json q = call(port, "GET", "/api/v1/queues/claims", agent, "", 200);
+  CHECK(q["waiting"] == 1);
+
+  // Illegal transition: signing out while busy.
+  Json refused = call(port, "POST", "/api/v1/agents/1001/sign-out", agent, "", 412);
+  CHECK_THAT(refused["error"]["message"].get<std::string>(), Catch::Contains("busy"));
+
+  // Ending a contact hands the agent the next one; the disposition is checked.
+  Json ended = call(port, "POST", "/api/v1/contacts/c1/end", agent,
+                    R"({"outcome":"resolved"})", 200);
+  CHECK(ended["state"] == "ended");
+  CHECK(call(port, "GET", "/api/v1/contacts/c2", agent, "", 200)["agent"] == "1001");
+  call(port, "POST", "/api/v1/agents/1001/dispositions", agent,
+       R"({"contact":"c1","type":"prank","outcome":"resolved"})", 400);
+  call(port, "POST", "/api/v1/agents/1001/dispositions", agent,
+       R"({"contact":"c1","type":"claim","outcome":"resolved","note":"报案已受理"})", 201);
+  call(port, "POST", "/api/v1/agents/1001/dispositions", agent,
+       R"({"contact":"c9","type":"claim","outcome":"resolved"})", 404);
+
+  // Away while busy takes effect after the contact.
+  call(port, "POST", "/api/v1/agents/1001/away", agent, R"({"reason":"meal"})", 200);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"c3","queue":"claims"})", 201);
+  call(port, "POST", "/api/v1/contacts/c2/end", agent, "", 200);
+  CHECK(call(port, "GET", "/api/v1/agents/1001", agent, "", 200)["state"] == "away");
+  CHECK(call(port, "GET", "/api/v1/contacts/c3", agent, "", 200)["state"] == "waiting");
+  call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 200);
+  call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 412);  // not open any more
+  call(port, "POST", "/api/v1/contacts/c1/end", agent, "", 412);
+  call(port, "POST", "/api/v1/contacts/c9/end", agent, "", 404);
+  call(port, "POST", "/api/v1/agents/1001/dispositions", agent,
+       R"({"contact":"c1","type":"claim","outcome":"resolved"})", 409);  // one per contact
+
+  srv.process->signal(SIGTERM);
+  CHECK(srv.process->wait(15s) == 0);
+
+  // Every transition is stored with its time.
+  soci::session db("sqlite3", "db=" + (dir / "kefu.db").string());
+  int transitions = 0;
+  db << "SELECT COUNT(*) FROM acd_agent_states WHERE agent_id = '1001'", soci::into(transitions);
+  CHECK(transitions >= 5);  // away, idle, busy, (busy), away
+}
+
+TEST_CASE("Acknowledged contacts survive kill -9 and are never assigned twice",
+          "[integration][routing][durability]") {
+  TempDir dir;
+  addUser(dir, "1001", "agent");
+  addUser(dir, "lead", "supervisor");
+  Server srv = start(dir, "1");
+  auto agent = signIn(srv.port, "1001");
+  auto lead = signIn(srv.port, "lead");
+  call(srv.port, "POST", "/api/v1/agents/1001/sign-in", agent, "", 200);
+  call(srv.port, "POST", "/api/v1/agents/1001/ready", agent, "", 200);
+
+  // A burst of contacts from two clients; the host is killed in the middle of it.
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::atomic<bool> stop{false};
+  auto burst = [&](int client) {
+    for (int i = 0; i < 400 && !stop; ++i) {
+      std::string id = "k" + std::to_string(client) + "-" + std::to_string(i);
+      auto r = kefu::test::http(srv.port, "POST", "/api/v1/contacts", lead,
+                                Json{{"id", id}, {"queue", "claims"}}.dump());
+      if (r.status == 201) {
+        std::lock_guard lock(mu);
+        acked.push_back(id);
+      }
+    }
+  };
+  std::thread a(burst, 0), b(burst, 1);
+  while (true) {
+    {
+      std::lock_guard lock(mu);
+      if (acked.size() >= 150) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  srv.process->signal(SIGKILL);
+  stop = true;
+  a.join();
+  b.join();
+  REQUIRE(srv.process->wait(10s) == -SIGKILL);
+
+  // After the restart every acknowledged contact is there, waiting again from its original
+  // arrival (the agent is signed out by the restart), and none is with an agent.
+  Server again = start(dir, "2");
+  auto lead2 = signIn(again.port, "lead");
+  for (const auto& id : acked) {
+    Json c = call(again.port, "GET", "/api/v1/contacts/" + id, lead2, "", 200);
+    INFO(id);
+    CHECK(c["state"] == "waiting");
+    CHECK(c["agent"] == "");
+  }
+  Json q = call(again.port, "GET", "/api/v1/queues/claims", lead2, "", 200);
+  CHECK(q["waiting"].get<size_t>() >= acked.size());
+
+  // The agent signs in again and is given exactly one contact: the oldest.
+  auto agent2 = signIn(again.port, "1001");
+  call(again.port, "POST", "/api/v1/agents/1001/sign-in", agent2, "", 200);
+  call(again.port, "POST", "/api/v1/agents/1001/ready", agent2, "", 200);
+  again.process->signal(SIGTERM);
+  REQUIRE(again.process->wait(15s) == 0);
+  soci::session db("sqlite3", "db=" + (dir / "kefu.db").string());
+  int assigned = 0, duplicated = 0;
+  db << "SELECT COUNT(*) FROM acd_contacts WHERE state = 'assigned'", soci::into(assigned);
+  db << "SELECT COUNT(*) FROM (SELECT agent_id FROM acd_contacts WHERE state = 'assigned' "
+        "GROUP BY agent_id HAVING COUNT(*) > 1) AS d",
+      soci::into(duplicated);
+  CHECK(assigned == 1);
+  CHECK(duplicated == 0);
+}
