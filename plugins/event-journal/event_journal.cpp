@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kefu/sdk.h"
+#include "kefu/store_util.h"
 
 namespace {
 
@@ -22,16 +23,6 @@ using Json = nlohmann::json;
 
 int64_t toMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string isoMillis(int64_t ms) {
-  std::time_t secs = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
 }
 
 class EventJournal : public kefu::Plugin {
@@ -142,17 +133,6 @@ class EventJournal : public kefu::Plugin {
     purgeTimer_ = ctx_->clock().callAfter(std::chrono::hours(24), [this] { purge(); });
   }
 
-  // SQLite reports small integers as int and PostgreSQL BIGINT as long long.
-  static int64_t intColumn(const soci::row& r, std::size_t i) {
-    switch (r.get_properties(i).get_data_type()) {
-      case soci::dt_integer: return r.get<int>(i);
-      case soci::dt_long_long: return r.get<long long>(i);
-      case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
-      case soci::dt_double: return static_cast<int64_t>(r.get<double>(i));
-      default: return std::stoll(r.get<std::string>(i));
-    }
-  }
-
   Json query(const std::string& topic, int64_t sinceMs, int64_t limit) {
     auto s = ctx_->store().openSession();
     Json items = Json::array();
@@ -172,8 +152,8 @@ class EventJournal : public kefu::Plugin {
          soci::use(limit));
     for (const auto& r : rows) {
       Json item;
-      item["id"] = intColumn(r, 0);
-      item["at"] = isoMillis(intColumn(r, 1));
+      item["id"] = kefu::rowInt(r, 0);
+      item["at"] = kefu::formatUtcMillis(kefu::rowInt(r, 1));
       item["topic"] = r.get<std::string>(2);
       item["source"] = r.get<std::string>(3);
       Json payload = Json::parse(r.get<std::string>(4), nullptr, false);

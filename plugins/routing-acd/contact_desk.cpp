@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "contact_desk.h"
 
+#include "kefu/store_util.h"
+
 #include <sodium.h>
 
 #include <optional>
@@ -22,16 +24,6 @@ TimePoint fromMs(long long ms) {
       std::chrono::milliseconds(ms)));
 }
 
-std::string iso(long long ms) {
-  std::time_t secs = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
-}
-
 const char* actionName(MaxWaitAction a) {
   switch (a) {
     case MaxWaitAction::kNone: return "none";
@@ -41,20 +33,6 @@ const char* actionName(MaxWaitAction a) {
     case MaxWaitAction::kDisconnect: return "disconnect";
   }
   return "?";
-}
-
-int64_t intColumn(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return 0;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer: return r.get<int>(i);
-    case soci::dt_long_long: return r.get<long long>(i);
-    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
-    default: return std::stoll(r.get<std::string>(i));
-  }
-}
-
-std::string textColumn(const soci::row& r, std::size_t i) {
-  return r.get_indicator(i) == soci::i_null ? "" : r.get<std::string>(i);
 }
 
 bool validId(const std::string& id) {
@@ -213,9 +191,9 @@ Result<int> ContactDesk::recover() {
       c.id = r.get<std::string>(0);
       c.channel = r.get<std::string>(1);
       c.queue = r.get<std::string>(2);
-      c.priority = static_cast<int>(intColumn(r, 3));
+      c.priority = static_cast<int>(rowInt(r, 3));
       c.customerRef = r.get<std::string>(4);
-      c.arrived = fromMs(intColumn(r, 5));
+      c.arrived = fromMs(rowInt(r, 5));
       open.push_back(std::move(c));
     }
     *session_ << "UPDATE acd_contacts SET state = 'waiting', agent_id = NULL, "
@@ -407,14 +385,14 @@ Result<std::string> ContactDesk::contactJson(const std::string& id) {
     Json j{{"id", r.get<std::string>(0)},
            {"channel", r.get<std::string>(1)},
            {"queue", r.get<std::string>(2)},
-           {"priority", intColumn(r, 3)},
+           {"priority", rowInt(r, 3)},
            {"customer_ref", r.get<std::string>(4)},
            {"state", r.get<std::string>(5)},
-           {"agent", textColumn(r, 6)},
-           {"arrived_at", iso(intColumn(r, 7))}};
-    if (r.get_indicator(8) != soci::i_null) j["assigned_at"] = iso(intColumn(r, 8));
-    if (r.get_indicator(9) != soci::i_null) j["ended_at"] = iso(intColumn(r, 9));
-    j["outcome"] = textColumn(r, 10);
+           {"agent", rowText(r, 6)},
+           {"arrived_at", formatUtcMillis(rowInt(r, 7))}};
+    if (r.get_indicator(8) != soci::i_null) j["assigned_at"] = formatUtcMillis(rowInt(r, 8));
+    if (r.get_indicator(9) != soci::i_null) j["ended_at"] = formatUtcMillis(rowInt(r, 9));
+    j["outcome"] = rowText(r, 10);
     return j.dump();
   }
   return Status::notFound("no contact '" + id + "'");

@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kefu/sdk.h"
+#include "kefu/store_util.h"
 
 namespace {
 
@@ -34,16 +35,6 @@ const std::set<std::string> kKnownRoles = {
 
 int64_t toMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string isoMillis(int64_t ms) {
-  std::time_t secs = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
 }
 
 std::string hexOf(const unsigned char* data, size_t n) {
@@ -77,16 +68,6 @@ std::vector<std::string> splitRoles(const std::string& s) {
     start = comma + 1;
   }
   return out;
-}
-
-// SQLite reports small integers as int, PostgreSQL BIGINT as long long.
-int64_t intColumn(const soci::row& r, std::size_t i) {
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer: return r.get<int>(i);
-    case soci::dt_long_long: return r.get<long long>(i);
-    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
-    default: return std::stoll(r.get<std::string>(i));
-  }
 }
 
 bool validUserId(const std::string& id) {
@@ -355,7 +336,7 @@ class UserAuth : public kefu::Plugin {
     }
     if (lockedUntil > now) {
       return kefu::Status::failedPrecondition("the account is locked until " +
-                                              isoMillis(lockedUntil) +
+                                              kefu::formatUtcMillis(lockedUntil) +
                                               " after repeated failed sign-ins");
     }
     bool ok = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
@@ -475,7 +456,7 @@ class UserAuth : public kefu::Plugin {
     }
     audit(req, "auth.login", id, "ok", id);
     return kefu::HttpResponse::json(200, Json{{"token", r->token},
-                                              {"expires_at", isoMillis(r->expiresMs)},
+                                              {"expires_at", kefu::formatUtcMillis(r->expiresMs)},
                                               {"user", {{"id", id}, {"roles", r->roles}}}}
                                              .dump());
   }
@@ -519,8 +500,8 @@ class UserAuth : public kefu::Plugin {
                               "FROM audit_log ORDER BY id DESC LIMIT :l",
          soci::use(limit));
     for (const auto& r : rows) {
-      items.push_back({{"id", intColumn(r, 0)},
-                       {"at", isoMillis(intColumn(r, 1))},
+      items.push_back({{"id", kefu::rowInt(r, 0)},
+                       {"at", kefu::formatUtcMillis(kefu::rowInt(r, 1))},
                        {"actor", r.get<std::string>(2)},
                        {"action", r.get<std::string>(3)},
                        {"target", r.get<std::string>(4)},
@@ -540,9 +521,9 @@ class UserAuth : public kefu::Plugin {
     for (const auto& r : rows) {
       users.push_back({{"id", r.get<std::string>(0)},
                        {"roles", splitRoles(r.get<std::string>(1))},
-                       {"locked", intColumn(r, 2) > now},
-                       {"disabled", intColumn(r, 3) != 0},
-                       {"failed_logins", intColumn(r, 4)}});
+                       {"locked", kefu::rowInt(r, 2) > now},
+                       {"disabled", kefu::rowInt(r, 3) != 0},
+                       {"failed_logins", kefu::rowInt(r, 4)}});
     }
     return users;
   }
