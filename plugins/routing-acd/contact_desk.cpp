@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <limits>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -138,13 +139,7 @@ void ContactDesk::write(const std::function<void(soci::session&)>& fn) {
 }
 
 void ContactDesk::publish(const char* topic, const std::string& payload, TimePoint at) {
-  if (!events_) return;
-  Event e;
-  e.topic = topic;
-  e.payload = payload;
-  e.at = at;
-  std::lock_guard lock(eventsMu_);
-  pending_.push_back(std::move(e));
+  publishAt(std::numeric_limits<size_t>::max(), topic, payload, at);
 }
 
 size_t ContactDesk::pendingMark() {
