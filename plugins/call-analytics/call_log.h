@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Per-call logs: one record per call, read from a file as a stream.
+//
+// A record holds what a contact-center log knows of a call: when it arrived, how long it
+// stayed in self-service (IVR), whether and when it joined an agent queue, when it was
+// answered and ended, by whom, and how it ended. Times are milliseconds since the Unix epoch
+// of the log's own wall clock (logs carry local time without a zone; Kefu keeps it as if it
+// were UTC so that days and hours read as in the source). A step that did not happen is -1.
+//
+// The same record describes observed calls (read from a log) and simulated ones (written by
+// `kefu replay`), so that one KPI computation serves both.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kefu/status.h"
+
+namespace kefu::calls {
+
+enum class Outcome {
+  kAnswered,         // served by an agent (attributed or not)
+  kAbandonedInQueue, // joined the agent queue, then hung up
+  kEndedInIvr,       // left in self-service, never queued
+  kPhantom,          // a ghost record the source says to ignore; not offered
+};
+const char* outcomeName(Outcome o);
+
+struct CallRecord {
+  std::string id;        // unique within the log
+  std::string customer;  // empty when the caller is anonymous
+  std::string type;      // call or service type as the source names it ("PS", "claims")
+  std::string channel = "phone";
+  int priority = 0;
+  int64_t arrivalMs = -1;  // entered the center (IVR entry)
+  int64_t ivrExitMs = -1;
+  int64_t queueStartMs = -1;  // -1: never queued
+  int64_t queueExitMs = -1;
+  int64_t serviceStartMs = -1;  // -1: not served
+  int64_t serviceEndMs = -1;
+  Outcome outcome = Outcome::kEndedInIvr;
+  std::string agent;  // empty when the log names no agent
+  // 1-based line of the source file, for messages; 0 for generated records.
+  uint64_t line = 0;
+};
+
+// A row the reader could not use, with the reason ("line 812: q_exit 7:01:02 is before
+// q_start 7:03:00"). Bad rows are skipped, counted and reported; they never stop a run.
+struct BadRow {
+  uint64_t line = 0;
+  std::string reason;
+};
+
+class CallReader {
+ public:
+  virtual ~CallReader() = default;
+  // Reads the next good record; false at the end of the file. Records come in file order,
+  // not necessarily in arrival order.
+  virtual bool next(CallRecord& out) = 0;
+  // Rows read so far, good and bad, and the bad ones (the first `kKeptBadRows` in full).
+  virtual uint64_t rowsRead() const = 0;
+  virtual uint64_t badRowCount() const = 0;
+  virtual const std::vector<BadRow>& badRows() const = 0;
+  static constexpr size_t kKeptBadRows = 1000;
+};
+
+// `format` is "anonymous-bank" or the path of a TOML mapping file (column -> field, time
+// format; see sdk-docs/call-logs.md). InvalidArgument names the file, and for a mapping
+// the line, column and key at fault.
+Result<std::unique_ptr<CallReader>> openCallLog(const std::string& path,
+                                                const std::string& format);
+
+}  // namespace kefu::calls
