@@ -2,7 +2,7 @@
 #include "service_hours.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <cctype>
 
 namespace kefu::acd {
 namespace {
@@ -59,12 +59,12 @@ bool ServiceHours::parseRange(const std::string& text, Range& out) {
 }
 
 bool ServiceHours::parseDate(const std::string& text, int64_t& day) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-      text[4] != '-' || text[7] != '-') {
-    return false;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i != 4 && i != 7 && !std::isdigit(static_cast<unsigned char>(text[i]))) return false;
   }
+  int y = std::stoi(text.substr(0, 4)), m = std::stoi(text.substr(5, 2));
+  int d = std::stoi(text.substr(8, 2));
   std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month(unsigned(m)),
                                   std::chrono::day(unsigned(d))};
   if (!ymd.ok()) return false;

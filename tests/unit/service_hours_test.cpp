@@ -168,6 +168,7 @@ TEST_CASE("Malformed ranges and dates are refused", "[hours]") {
   CHECK_FALSE(ServiceHours::parseDate("2026-02-30", d));
   CHECK_FALSE(ServiceHours::parseDate("2026-2-3", d));
   CHECK_FALSE(ServiceHours::parseDate("2026-02-03x", d));
+  CHECK_FALSE(ServiceHours::parseDate("2026-+2-03", d));
   CHECK(ServiceHours::parseDate("1970-01-01", d));
   CHECK(d == 0);
 }
