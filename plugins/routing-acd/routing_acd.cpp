@@ -235,7 +235,17 @@ class RoutingAcd : public Plugin {
       auto id = desk()->accept(c);
       if (!id.ok()) return HttpResponse::fromStatus(id.status());
       auto rec = desk()->contactJson(*id);
-      return contactResponse(r, 201, rec.ok() ? *rec : "{}");
+      if (!rec.ok()) return contactResponse(r, 201, "{}");
+      // A closed queue: say what was done instead of routing it there.
+      Json j = Json::parse(*rec);
+      std::string outcome = j.value("outcome", ""), stored = j.value("queue", "");
+      bool closedEnd = outcome.rfind("closed_", 0) == 0;
+      if (closedEnd || stored != c.queue) {
+        Json closed{{"queue", c.queue}, {"action", closedEnd ? outcome.substr(7) : "overflow"}};
+        if (stored != c.queue) closed["to"] = stored;
+        j["closed"] = closed;
+      }
+      return contactResponse(r, 201, j.dump());
     }, leads);
     if (!s.ok()) return s;
 

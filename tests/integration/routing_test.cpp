@@ -42,6 +42,12 @@ name = "night"
 skills = ["claims"]
 closed_action = "voicemail"
 hours = { utc_offset = "+08:00" }  # a calendar without ranges: never open
+[[plugins.routing-acd.queues]]
+name = "weekend"
+skills = ["claims"]
+closed_action = "overflow"
+closed_overflow_queue = "claims"
+hours = { closed_dates = ["2026-12-05"] }  # no weekly ranges: never open
 [[plugins.routing-acd.agents]]
 id = "1001"
 skills = { claims = 5 }
@@ -171,7 +177,14 @@ TEST_CASE("Agents sign in and handle contacts through the API", "[integration][r
                      R"({"id":"n1","queue":"night","customer_ref":"13812345678"})", 201);
   CHECK(closed["state"] == "ended");
   CHECK(closed["outcome"] == "closed_voicemail");
+  CHECK(closed["closed"] == Json{{"queue", "night"}, {"action", "voicemail"}});
+  CHECK(c1.count("closed") == 0);
   call(port, "POST", "/api/v1/contacts", lead, R"({"id":"n1","queue":"night"})", 409);
+  Json moved = call(port, "POST", "/api/v1/contacts", lead,
+                    R"({"id":"w1","queue":"weekend"})", 201);
+  CHECK(moved["queue"] == "claims");
+  CHECK(moved["state"] == "waiting");
+  CHECK(moved["closed"] == Json{{"queue", "weekend"}, {"action", "overflow"}, {"to", "claims"}});
   call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 200);
   call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 412);  // not open any more
   call(port, "POST", "/api/v1/contacts/c1/end", agent, "", 412);
