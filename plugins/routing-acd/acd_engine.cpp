@@ -184,11 +184,19 @@ Status AcdEngine::setReady(const std::string& id, TimePoint at) {
     case AgentState::kIdle: return {};
     case AgentState::kBusy:
       // Cancels an away requested while busy; spare chat capacity serves again.
-      a->pendingAway = false;
+      if (a->pendingAway) {
+        a->pendingAway = false;
+        if (pendingListener_) pendingListener_->onPendingAway(id, a->state, "", at);
+      }
       reindex(*a);
       serveWaiting(*a, t);
       return {};
     case AgentState::kWrapUp:
+      // Ready during wrap-up ends it and cancels a pending away: the agent says it is ready.
+      if (a->pendingAway) {
+        a->pendingAway = false;
+        if (pendingListener_) pendingListener_->onPendingAway(id, a->state, "", at);
+      }
       return endWrapUp(id, at);
     case AgentState::kAway:
       a->idleSince = t;
@@ -208,14 +216,14 @@ Status AcdEngine::setAway(const std::string& id, const std::string& reason, Time
   switch (a->state) {
     case AgentState::kOffline: return stateError(*a, "sign in first");
     case AgentState::kBusy:
-      // Takes effect when the agent's contacts end; no new ones meanwhile.
+    case AgentState::kWrapUp:
+      // Takes effect when the agent's contacts and wrap-up end; no new contacts meanwhile.
+      // The wrap-up keeps its timer: after-contact work is still being done.
       a->pendingAway = true;
       a->pendingReason = reason;
       reindex(*a);
+      if (pendingListener_) pendingListener_->onPendingAway(id, a->state, reason, at);
       return {};
-    case AgentState::kWrapUp:
-      ++a->wrapGeneration;
-      [[fallthrough]];
     case AgentState::kIdle:
     case AgentState::kAway:
       setState(*a, AgentState::kAway, reason, t);
@@ -486,6 +494,57 @@ Result<QueueStats> AcdEngine::queueStats(const std::string& name, TimePoint now)
     }
   }
   return st;
+}
+
+Result<AgentDetail> AcdEngine::agentDetail(const std::string& id) const {
+  auto it = agentIdx_.find(id);
+  if (it == agentIdx_.end()) return Status::notFound("no agent '" + id + "'");
+  const Agent& a = agents_[it->second];
+  AgentDetail d;
+  d.state = a.state;
+  d.reason = a.state == AgentState::kAway ? a.reason : "";
+  d.pendingAway = a.pendingAway;
+  d.pendingReason = a.pendingAway ? a.pendingReason : "";
+  d.exclusive = a.exclusive;
+  d.chats = a.chats;
+  return d;
+}
+
+Status AcdEngine::withdraw(const std::string& contactId, TimePoint at) {
+  auto it = contactIdx_.find(contactId);
+  if (it == contactIdx_.end()) return Status::notFound("no contact '" + contactId + "'");
+  Contact& c = contacts_[it->second];
+  if (c.state == ContactState::kWaiting) {
+    unlist(c);
+    finishContact(c);
+    return {};
+  }
+  Agent& a = agents_[c.agent];
+  bool exclusive = isExclusive(queues_[c.queue].spec.media);
+  --assignedCount_;
+  finishContact(c);
+  if (exclusive) {
+    a.exclusive = 0;
+  } else {
+    --a.chats;
+  }
+  int64_t t = ns(at);
+  if (a.exclusive || a.chats) {
+    reindex(a);
+    if (!a.pendingAway) serveWaiting(a, t);
+    return {};
+  }
+  // No wrap-up: the agent never talked to this contact.
+  becomeFree(a, t);
+  return {};
+}
+
+std::vector<std::string> AcdEngine::waitingIds() const {
+  std::vector<std::string> out;
+  for (const auto& [id, idx] : contactIdx_) {
+    if (contacts_[idx].state == ContactState::kWaiting) out.push_back(id);
+  }
+  return out;
 }
 
 size_t AcdEngine::waitingContacts() const { return contactIdx_.size() - assignedCount_; }

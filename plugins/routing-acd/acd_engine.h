@@ -25,12 +25,35 @@
 
 namespace kefu::acd {
 
+// What the engine reports beyond kefu::RoutingListener. A listener that also derives from
+// this class hears of away requests that wait for the agent's contacts or wrap-up to end.
+class PendingAwayListener {
+ public:
+  virtual ~PendingAwayListener() = default;
+  // `reason` is the requested away reason, or "" when the request was cancelled (ready).
+  virtual void onPendingAway(const std::string& agentId, AgentState state,
+                             const std::string& reason, TimePoint at) = 0;
+};
+
+// An agent as GET /api/v1/agents/{id} shows it.
+struct AgentDetail {
+  AgentState state = AgentState::kOffline;
+  std::string reason;          // the away reason code while away
+  bool pendingAway = false;    // away asked for while busy or in wrap-up
+  std::string pendingReason;
+  int exclusive = 0;           // voice or video contacts in hand (0 or 1)
+  int chats = 0;
+};
+
 class AcdEngine : public Router {
  public:
   AcdEngine() = default;
 
   // Reports every decision to `listener` (not owned; may be null), on the calling thread.
-  void setListener(RoutingListener* listener) { listener_ = listener; }
+  void setListener(RoutingListener* listener) {
+    listener_ = listener;
+    pendingListener_ = dynamic_cast<PendingAwayListener*>(listener);
+  }
   Status defineQueue(const QueueSpec& queue) override;
   Status defineAgent(const AgentSpec& agent) override;
   Status signIn(const std::string& agentId, TimePoint at) override;
@@ -44,6 +67,17 @@ class AcdEngine : public Router {
   std::optional<TimePoint> advance(TimePoint now) override;
   Result<AgentState> agentState(const std::string& agentId) const override;
   Result<QueueStats> queueStats(const std::string& queue, TimePoint now) const override;
+
+  Result<AgentDetail> agentDetail(const std::string& agentId) const;
+  // Whether a contact is in the engine, waiting or assigned.
+  bool knows(const std::string& contactId) const { return contactIdx_.count(contactId) > 0; }
+  // Takes a contact out of routing as if it had never been offered here: a waiting one
+  // leaves its queues; an assigned one leaves its agent without wrap-up, and the agent,
+  // holding nothing else, is free again (idle and serving, or away if that was asked for).
+  // For a contact another host claimed first (multi-host). NotFound if unknown.
+  Status withdraw(const std::string& contactId, TimePoint at);
+  // The ids of the contacts waiting in the engine.
+  std::vector<std::string> waitingIds() const;
 
   // For tests and invariant checks.
   size_t waitingContacts() const;
@@ -127,6 +161,7 @@ class AcdEngine : public Router {
   void finishContact(Contact& c);
 
   RoutingListener* listener_ = nullptr;
+  PendingAwayListener* pendingListener_ = nullptr;
   std::vector<Queue> queues_;
   std::unordered_map<std::string, int> queueIdx_;
   std::vector<Agent> agents_;

@@ -50,23 +50,29 @@ bool validId(const std::string& id) {
 
 ContactDesk::ContactDesk(std::unique_ptr<soci::session> session, LockedRouter& router,
                          EventBus* events, const Clock& clock,
-                         std::function<void(const std::string&)> onError)
+                         std::function<void(const std::string&)> onError,
+                         DeskOptions options)
     : session_(std::move(session)),
       router_(router),
       events_(events),
       clock_(clock),
       onError_(std::move(onError)),
-      hot_(std::make_unique<Hot>(*session_)) {}
+      hostId_(std::move(options.hostId)),
+      hours_(std::move(options.hours)),
+      hot_(std::make_unique<Hot>(*session_, !hostId_.empty())) {}
 
 struct ContactDesk::Hot {
-  std::string id, channel, queue, customerRef, state, agent, from, to, reason, outcome;
+  std::string id, channel, queue, customerRef, state, agent, from, to, reason, outcome, host;
   int priority = 0;
   long long at = 0;
   // Only writes: a prepared SELECT would keep its read snapshot open between calls, and a
   // write on a stale snapshot fails in WAL mode.
   soci::statement insertContact, assigned, ended, agentState;
+  // Several hosts: the assignment is a claim that succeeds only while the contact is still
+  // waiting and no other transaction holds its row (PostgreSQL only).
+  std::optional<soci::statement> claim;
 
-  explicit Hot(soci::session& db)
+  Hot(soci::session& db, bool multiHost)
       : insertContact((db.prepare << "INSERT INTO acd_contacts (id, channel, queue, priority, "
                                      "customer_ref, state, arrived_ms) VALUES (:id, :ch, :q, "
                                      ":p, :c, 'waiting', :a)",
@@ -81,7 +87,15 @@ struct ContactDesk::Hot {
         agentState((db.prepare << "INSERT INTO acd_agent_states (agent_id, from_state, "
                                   "to_state, reason, at_ms) VALUES (:a, :f, :t, :r, :at)",
                     soci::use(agent), soci::use(from), soci::use(to), soci::use(reason),
-                    soci::use(at))) {}
+                    soci::use(at))) {
+    if (multiHost) {
+      claim.emplace((db.prepare << "UPDATE acd_contacts SET state = 'assigned', agent_id = :a, "
+                                   "assigned_ms = :t, host_id = :h WHERE id = (SELECT id FROM "
+                                   "acd_contacts WHERE id = :id AND state = 'waiting' "
+                                   "FOR UPDATE SKIP LOCKED)",
+                     soci::use(agent), soci::use(at), soci::use(host), soci::use(id)));
+    }
+  }
 };
 
 ContactDesk::~ContactDesk() = default;
@@ -122,7 +136,27 @@ std::vector<Migration> ContactDesk::migrations() {
                    "  to_state VARCHAR(16) NOT NULL, reason VARCHAR(64) NOT NULL,"
                    "  at_ms BIGINT NOT NULL);"
                    "CREATE INDEX acd_agent_states_agent ON acd_agent_states (agent_id, at_ms)";
-  return {{1, "contacts, agent states and dispositions", sqlite, pg}};
+  // Version 3: which host assigned a contact and which host an agent is signed in on
+  // (several hosts on PostgreSQL), and away requests that wait for contacts to end.
+  std::string v3 =
+      "ALTER TABLE acd_contacts ADD COLUMN host_id VARCHAR(64);"
+      "CREATE TABLE acd_agent_hosts ("
+      "  agent_id VARCHAR(64) PRIMARY KEY,"
+      "  host_id VARCHAR(64) NOT NULL,"
+      "  since_ms BIGINT NOT NULL);"
+      "CREATE TABLE acd_agent_requests ("
+      "  agent_id VARCHAR(64) NOT NULL,"
+      "  state VARCHAR(16) NOT NULL,"
+      "  kind VARCHAR(16) NOT NULL,"
+      "  reason VARCHAR(64) NOT NULL,"
+      "  at_ms BIGINT NOT NULL);"
+      "CREATE INDEX acd_agent_requests_agent ON acd_agent_requests (agent_id, at_ms)";
+  // KNOWN SHORTCOMING: version 2 belongs to the channel schema developed in parallel; this
+  // no-op only keeps the versions contiguous on this line of work and is to be replaced by
+  // that schema when both meet. A store that applied it must be recreated then.
+  return {{1, "contacts, agent states and dispositions", sqlite, pg},
+          {2, "reserved for the channel schema", "SELECT 1", ""},
+          {3, "contact and agent hosts, pending away requests", v3, ""}};
 }
 
 // A failed update is reported and counted, never thrown: the router has already decided.
@@ -177,10 +211,22 @@ Result<int> ContactDesk::recover() {
   {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     soci::transaction tx(*session_);
+    // Several hosts: only this host's assignments were interrupted; other hosts' agents
+    // still hold theirs, and this host's agents signed out with the restart.
+    std::string mine = hostId_;
+    if (multiHost()) {
+      *session_ << "DELETE FROM acd_agent_hosts WHERE host_id = :h", soci::use(mine);
+    }
     soci::rowset<soci::row> rows =
-        (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, arrived_ms "
-                              "FROM acd_contacts WHERE state IN ('waiting', 'assigned') "
-                              "ORDER BY arrived_ms, id");
+        multiHost()
+            ? (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, "
+                                    "arrived_ms FROM acd_contacts WHERE state = 'waiting' OR "
+                                    "(state = 'assigned' AND host_id = :h) "
+                                    "ORDER BY arrived_ms, id",
+               soci::use(mine))
+            : (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, "
+                                    "arrived_ms FROM acd_contacts WHERE state IN ('waiting', "
+                                    "'assigned') ORDER BY arrived_ms, id");
     for (const auto& r : rows) {
       ContactSpec c;
       c.id = r.get<std::string>(0);
@@ -191,13 +237,21 @@ Result<int> ContactDesk::recover() {
       c.arrived = fromMs(rowInt(r, 5));
       open.push_back(std::move(c));
     }
-    *session_ << "UPDATE acd_contacts SET state = 'waiting', agent_id = NULL, "
-                 "assigned_ms = NULL WHERE state = 'assigned'";
+    if (multiHost()) {
+      *session_ << "UPDATE acd_contacts SET state = 'waiting', agent_id = NULL, "
+                   "assigned_ms = NULL, host_id = NULL WHERE state = 'assigned' AND "
+                   "host_id = :h",
+          soci::use(mine);
+    } else {
+      *session_ << "UPDATE acd_contacts SET state = 'waiting', agent_id = NULL, "
+                   "assigned_ms = NULL WHERE state = 'assigned'";
+    }
     tx.commit();
   }
   int n = 0;
   for (const auto& c : open) {
     Status s = router_.enqueue(c);
+    if (!s.ok() && multiHost()) continue;  // another host may route it
     if (!s.ok()) {
       // A queue removed from the config: the contact cannot be routed any more.
       std::lock_guard<std::recursive_mutex> lock(mu_);
@@ -226,6 +280,26 @@ Result<std::string> ContactDesk::accept(ContactSpec spec) {
   }
   if (spec.channel.empty()) spec.channel = "phone";
   if (spec.arrived == TimePoint{}) spec.arrived = clock_.now();
+
+  // A closed queue: follow its closed action (config guarantees overflow chains end).
+  std::vector<Json> closedSteps;
+  const QueueHours* closed = nullptr;
+  for (auto it = hours_.find(spec.queue);
+       it != hours_.end() && !it->second.hours.isOpen(spec.arrived);
+       it = hours_.find(spec.queue)) {
+    Json step{{"contact", spec.id}, {"queue", spec.queue},
+              {"action", closedActionName(it->second.closedAction)}};
+    if (it->second.closedAction != ClosedAction::kOverflow) {
+      closedSteps.push_back(std::move(step));
+      closed = &it->second;
+      break;
+    }
+    step["to"] = it->second.overflowQueue;
+    closedSteps.push_back(std::move(step));
+    spec.queue = it->second.overflowQueue;
+    if (closedSteps.size() > hours_.size()) break;  // defensive: never loop
+  }
+  if (closed) return acceptClosed(spec, *closed, closedSteps);
 
   // One transaction stores the contact and whatever the router decides for it at once (the
   // assignment, the agent's new state); it commits before the contact is acknowledged.
@@ -260,6 +334,9 @@ Result<std::string> ContactDesk::accept(ContactSpec spec) {
                   Json{{"contact", spec.id}, {"queue", spec.queue}, {"channel", spec.channel}}
                       .dump(),
                   spec.arrived);
+        for (size_t i = 0; i < closedSteps.size(); ++i) {
+          publishAt(mark + 1 + i, "routing.closed", closedSteps[i].dump(), spec.arrived);
+        }
       }
       if (!s.ok()) {
         // Refused (unknown or full queue): not accepted, so not stored; the transaction
@@ -284,6 +361,136 @@ Result<std::string> ContactDesk::accept(ContactSpec spec) {
   });
   if (!routed.ok()) return routed;
   return spec.id;
+}
+
+Result<std::string> ContactDesk::acceptClosed(const ContactSpec& spec, const QueueHours& h,
+                                              const std::vector<Json>& steps) {
+  // Stored as ended at once: the channel carries out the action (calls back, takes a
+  // voicemail, plays the closed message, hangs up); nothing accepted is lost.
+  std::string outcome = std::string("closed_") + closedActionName(h.closedAction);
+  long long at = toMs(spec.arrived);
+  {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    try {
+      std::string id = spec.id, channel = spec.channel, queue = spec.queue;
+      std::string ref = spec.customerRef;
+      int priority = spec.priority;
+      *session_ << "INSERT INTO acd_contacts (id, channel, queue, priority, customer_ref, "
+                   "state, arrived_ms, ended_ms, outcome) VALUES (:id, :ch, :q, :p, :c, "
+                   "'ended', :a, :e, :o)",
+          soci::use(id), soci::use(channel), soci::use(queue), soci::use(priority),
+          soci::use(ref), soci::use(at), soci::use(at), soci::use(outcome);
+    } catch (const soci::soci_error& e) {
+      std::string what = e.what();
+      if (what.find("UNIQUE") != std::string::npos ||
+          what.find("duplicate key") != std::string::npos) {
+        return Status::alreadyExists("contact '" + spec.id + "' exists");
+      }
+      return Status::unavailable(std::string("cannot store the contact: ") + what);
+    }
+  }
+  publish("contact.accepted",
+          Json{{"contact", spec.id}, {"queue", spec.queue}, {"channel", spec.channel}}.dump(),
+          spec.arrived);
+  for (const auto& step : steps) publish("routing.closed", step.dump(), spec.arrived);
+  flushEvents();
+  return spec.id;
+}
+
+Status ContactDesk::signIn(const std::string& agentId) {
+  TimePoint now = clock_.now();
+  bool inserted = false;
+  if (multiHost()) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    try {
+      std::string agent = agentId, host = hostId_, holder;
+      long long at = toMs(now);
+      soci::statement st = (session_->prepare << "INSERT INTO acd_agent_hosts (agent_id, "
+                                                 "host_id, since_ms) VALUES (:a, :h, :t) "
+                                                 "ON CONFLICT (agent_id) DO NOTHING",
+                            soci::use(agent), soci::use(host), soci::use(at));
+      st.execute(true);
+      inserted = st.get_affected_rows() == 1;
+      *session_ << "SELECT host_id FROM acd_agent_hosts WHERE agent_id = :a", soci::use(agent),
+          soci::into(holder);
+      if (holder != hostId_) {
+        return Status::failedPrecondition("agent " + agentId + " is signed in on host '" +
+                                          holder + "'");
+      }
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot record the sign-in: ") + e.what());
+    }
+  }
+  Status s = router_.signIn(agentId, now);
+  if (!s.ok() && inserted) {
+    std::string agent = agentId, host = hostId_;
+    write([&](soci::session& db) {
+      db << "DELETE FROM acd_agent_hosts WHERE agent_id = :a AND host_id = :h",
+          soci::use(agent), soci::use(host);
+    });
+  }
+  return s;
+}
+
+Status ContactDesk::signOut(const std::string& agentId) {
+  Status s = router_.signOut(agentId, clock_.now());
+  if (s.ok() && multiHost()) {
+    std::string agent = agentId, host = hostId_;
+    write([&](soci::session& db) {
+      db << "DELETE FROM acd_agent_hosts WHERE agent_id = :a AND host_id = :h",
+          soci::use(agent), soci::use(host);
+    });
+  }
+  return s;
+}
+
+Result<int> ContactDesk::poll() {
+  if (!multiHost()) return 0;
+  return router_.locked([&](AcdEngine& engine) -> Result<int> {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    std::vector<ContactSpec> waiting;
+    std::set<std::string> ids;
+    try {
+      soci::rowset<soci::row> rows =
+          (session_->prepare << "SELECT id, channel, queue, priority, customer_ref, "
+                                "arrived_ms FROM acd_contacts WHERE state = 'waiting' "
+                                "ORDER BY arrived_ms, id");
+      for (const auto& r : rows) {
+        ContactSpec c;
+        c.id = r.get<std::string>(0);
+        c.channel = r.get<std::string>(1);
+        c.queue = r.get<std::string>(2);
+        c.priority = static_cast<int>(rowInt(r, 3));
+        c.customerRef = r.get<std::string>(4);
+        c.arrived = fromMs(rowInt(r, 5));
+        ids.insert(c.id);
+        waiting.push_back(std::move(c));
+      }
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot read waiting contacts: ") + e.what());
+    }
+    TimePoint now = clock_.now();
+    for (const auto& id : engine.waitingIds()) {
+      if (!ids.count(id)) (void)engine.withdraw(id, now);
+    }
+    int n = 0;
+    for (const auto& c : waiting) {
+      // A queue this host does not define, or one full here: other hosts may take it.
+      if (!engine.knows(c.id) && engine.enqueue(c).ok()) ++n;
+    }
+    return n;
+  });
+}
+
+void ContactDesk::settle(AcdEngine& engine) {
+  // Withdrawing frees the agent, which may take another contact whose claim fails too;
+  // every round withdraws contacts for good, so this ends.
+  while (!lost_.empty()) {
+    std::vector<std::string> batch;
+    batch.swap(lost_);
+    TimePoint now = clock_.now();
+    for (const auto& id : batch) (void)engine.withdraw(id, now);
+  }
 }
 
 Status ContactDesk::explainMissing(const std::string& id, Status routerSays) {
@@ -333,11 +540,19 @@ Status ContactDesk::abandon(const std::string& id) {
   Status s = router_.abandon(id, now);
   if (!s.ok()) return explainMissing(id, s);
   long long at = toMs(now);
+  bool stored = true;
   write([&](soci::session& db) {
-    db << "UPDATE acd_contacts SET state = 'abandoned', ended_ms = :n, outcome = 'abandoned' "
-          "WHERE id = :id",
-        soci::use(at), soci::use(id);
+    // Conditional: with several hosts another one may have claimed it meanwhile.
+    soci::statement st = (db.prepare << "UPDATE acd_contacts SET state = 'abandoned', "
+                                        "ended_ms = :n, outcome = 'abandoned' WHERE id = :id "
+                                        "AND state = 'waiting'",
+                          soci::use(at), soci::use(id));
+    st.execute(true);
+    stored = st.get_affected_rows() == 1;
   });
+  if (!stored && multiHost()) {
+    return Status::failedPrecondition("contact '" + id + "' was taken by another host");
+  }
   publish("contact.abandoned", Json{{"contact", id}}.dump(), now);
   flushEvents();
   return {};
@@ -395,6 +610,29 @@ Result<std::string> ContactDesk::contactJson(const std::string& id) {
 
 void ContactDesk::onAssigned(const std::string& contact, const std::string& agent,
                              const std::string& queue, TimePoint at) {
+  if (multiHost()) {
+    bool claimed = false;
+    write([&](soci::session&) {
+      hot_->agent = agent;
+      hot_->at = toMs(at);
+      hot_->host = hostId_;
+      hot_->id = contact;
+      hot_->claim->execute(true);
+      claimed = hot_->claim->get_affected_rows() == 1;
+    });
+    if (!claimed) {
+      // Another host holds it (or the write failed): settle() takes it back out of routing
+      // here; it is assigned at most once in the database.
+      lost_.push_back(contact);
+      ++lostClaims_;
+      return;
+    }
+    publish("routing.assigned",
+            Json{{"contact", contact}, {"agent", agent}, {"queue", queue}, {"host", hostId_}}
+                .dump(),
+            at);
+    return;
+  }
   write([&](soci::session&) {
     hot_->agent = agent;
     hot_->at = toMs(at);
@@ -415,10 +653,16 @@ void ContactDesk::onMaxWait(const std::string& contact, const std::string& queue
                             MaxWaitAction action, TimePoint at) {
   long long ms = toMs(at);
   std::string outcome = std::string("max_wait_") + actionName(action);
+  bool stored = true;
   write([&](soci::session& db) {
-    db << "UPDATE acd_contacts SET state = 'ended', ended_ms = :t, outcome = :o WHERE id = :id",
-        soci::use(ms), soci::use(outcome), soci::use(contact);
+    // Conditional: with several hosts each one times the contact out; the first one wins.
+    soci::statement st = (db.prepare << "UPDATE acd_contacts SET state = 'ended', ended_ms = "
+                                        ":t, outcome = :o WHERE id = :id AND state = 'waiting'",
+                          soci::use(ms), soci::use(outcome), soci::use(contact));
+    st.execute(true);
+    stored = st.get_affected_rows() == 1;
   });
+  if (!stored && multiHost()) return;
   publish("routing.max_wait",
           Json{{"contact", contact}, {"queue", queue}, {"action", actionName(action)}}.dump(),
           at);
@@ -437,6 +681,20 @@ void ContactDesk::onAgentState(const std::string& agent, AgentState from, AgentS
   });
   publish("agent.state",
           Json{{"agent", agent}, {"from", f}, {"to", t}, {"reason", reason}}.dump(), at);
+}
+
+void ContactDesk::onPendingAway(const std::string& agent, AgentState state,
+                                const std::string& reason, TimePoint at) {
+  std::string a = agent, st = agentStateName(state), r = reason;
+  std::string kind = reason.empty() ? "away_cancelled" : "away_pending";
+  long long ms = toMs(at);
+  write([&](soci::session& db) {
+    db << "INSERT INTO acd_agent_requests (agent_id, state, kind, reason, at_ms) VALUES "
+          "(:a, :s, :k, :r, :t)",
+        soci::use(a), soci::use(st), soci::use(kind), soci::use(r), soci::use(ms);
+  });
+  publish(reason.empty() ? "agent.away_cancelled" : "agent.away_pending",
+          Json{{"agent", agent}, {"state", st}, {"reason", reason}}.dump(), at);
 }
 
 }  // namespace kefu::acd

@@ -20,6 +20,12 @@ class LockedRouter : public Router {
   // Runs after every call, once the lock is released: the listener's deferred work (bus
   // events) happens there, so that an event handler may call the router again.
   void setAfterUnlock(std::function<void()> fn) { afterUnlock_ = std::move(fn); }
+  // Runs at the end of every call, still under the lock, with the engine: the listener's
+  // follow-up engine work (withdrawing contacts another host claimed first).
+  void setSettle(std::function<void(AcdEngine&)> fn) {
+    std::lock_guard lock(mu_);
+    settle_ = std::move(fn);
+  }
   Status defineQueue(const QueueSpec& q) override {
     return with([&] { return engine_->defineQueue(q); });
   }
@@ -67,6 +73,7 @@ class LockedRouter : public Router {
   auto locked(F&& f) -> decltype(f(std::declval<AcdEngine&>())) {
     Unlocked after(*this);
     std::lock_guard lock(mu_);
+    Settled settled(*this);
     return f(*engine_);
   }
 
@@ -84,9 +91,24 @@ class LockedRouter : public Router {
   auto with(F&& f) const -> decltype(f()) {
     Unlocked after(*this);
     std::lock_guard lock(mu_);
+    Settled settled(*this);
     return f();
   }
+  // Destroyed before the lock guard declared before it: runs settle_ locked.
+  struct Settled {
+    const LockedRouter& r;
+    explicit Settled(const LockedRouter& router) : r(router) {}
+    ~Settled() {
+      if (!r.settle_) return;
+      try {
+        r.settle_(*r.engine_);
+      } catch (...) {
+        // The settle hook reports its own failures; a destructor must not throw.
+      }
+    }
+  };
   std::function<void()> afterUnlock_;
+  std::function<void(AcdEngine&)> settle_;
   mutable std::mutex mu_;
   std::unique_ptr<AcdEngine> engine_;
 };

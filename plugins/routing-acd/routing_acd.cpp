@@ -15,6 +15,7 @@
 
 #include "acd_engine.h"
 #include "kefu/sdk.h"
+#include "kefu/store_util.h"
 #include "contact_desk.h"
 #include "locked_router.h"
 #include "routing_bench.h"
@@ -61,7 +62,7 @@ class RoutingAcd : public Plugin {
   Status configure(HostContext& ctx) override {
     ctx_ = &ctx;
     const ConfigValue& cfg = ctx.config();
-    if (auto s = parseQueues(cfg, queues_); !s.ok()) return s;
+    if (auto s = parseQueues(cfg, queues_, hours_); !s.ok()) return s;
     if (auto s = parseAgents(cfg, agents_); !s.ok()) return s;
     contactTypes_ = cfg.getStringList("contact_types", {"inquiry", "claim", "complaint",
                                                         "service_request", "other"});
@@ -74,6 +75,24 @@ class RoutingAcd : public Plugin {
         return cfg.error(key, "must list at least one code");
       }
     }
+    if (const ConfigValue* v = cfg.find("cluster_host_id")) {
+      hostId_ = v->asString();
+      bool valid = !hostId_.empty() && hostId_.size() <= 64 &&
+                   hostId_.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789-_.") == std::string::npos;
+      if (!valid) {
+        return cfg.error("cluster_host_id", "must be 1 to 64 letters, digits, '-', '_', '.'");
+      }
+      if (ctx.store().backend() != "postgresql") {
+        return cfg.error("cluster_host_id", "several hosts need a PostgreSQL store; with "
+                                            "SQLite run one host and leave this unset");
+      }
+    }
+    int64_t pollMs = cfg.getInt("cluster_poll_ms", 500);
+    if (pollMs < 50 || pollMs > 60000) {
+      return cfg.error("cluster_poll_ms", "must be between 50 and 60000");
+    }
+    pollEvery_ = std::chrono::milliseconds(pollMs);
     // Validate the whole set up front by building it once.
     AcdEngine trial;
     for (const auto& q : queues_) {
@@ -99,30 +118,41 @@ class RoutingAcd : public Plugin {
     }
     writeErrors_ = &ctx_->metrics().counter("kefu_routing_store_errors_total",
                                             "Routing updates the store refused");
+    DeskOptions options;
+    options.hostId = hostId_;
+    options.hours = hours_;
     desk_ = std::make_unique<ContactDesk>(
         ctx_->store().openSession(), *router_, &ctx_->events(), ctx_->clock(),
         [this](const std::string& why) {
           writeErrors_->inc();
           ctx_->logger().error("cannot store a routing update: {}", why);
-        });
+        },
+        std::move(options));
     router_->setListener(desk_.get());
+    if (desk_->multiHost()) {
+      router_->setSettle([desk = desk_.get()](AcdEngine& e) { desk->settle(e); });
+    }
     router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
     auto recovered = desk_->recover();
     if (!recovered.ok()) return recovered.status();
     scheduleTick();
+    if (desk_->multiHost()) schedulePoll();
     ctx_->logger().info("{} queues, {} agents, {} open contacts recovered", queues_.size(),
                         agents_.size(), *recovered);
     return {};
   }
 
   void stop() override {
-    TimerId timer;
+    TimerId timer, poll;
     {
       std::lock_guard lock(mu_);
       stopped_ = true;
       timer = timer_;
+      poll = pollTimer_;
     }
     if (timer) ctx_->clock().cancel(timer);
+    if (poll) ctx_->clock().cancel(poll);
+    router_->setSettle(nullptr);
     router_->setListener(nullptr);
     router_->setAfterUnlock(nullptr);
     desk_.reset();
@@ -136,6 +166,17 @@ class RoutingAcd : public Plugin {
     timer_ = ctx_->clock().callAfter(std::chrono::seconds(1), [this] {
       router_->advance(ctx_->clock().now());
       scheduleTick();
+    });
+  }
+
+  // Several hosts: takes up contacts other hosts accepted, every cluster_poll_ms.
+  void schedulePoll() {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    pollTimer_ = ctx_->clock().callAfter(pollEvery_, [this] {
+      auto n = desk_->poll();
+      if (!n.ok()) ctx_->logger().warn("routing poll: {}", n.status().message());
+      schedulePoll();
     });
   }
 
@@ -194,7 +235,17 @@ class RoutingAcd : public Plugin {
       auto id = desk()->accept(c);
       if (!id.ok()) return HttpResponse::fromStatus(id.status());
       auto rec = desk()->contactJson(*id);
-      return contactResponse(r, 201, rec.ok() ? *rec : "{}");
+      if (!rec.ok()) return contactResponse(r, 201, "{}");
+      // A closed queue: say what was done instead of routing it there.
+      Json j = Json::parse(*rec);
+      std::string outcome = j.value("outcome", ""), stored = j.value("queue", "");
+      bool closedEnd = outcome.rfind("closed_", 0) == 0;
+      if (closedEnd || stored != c.queue) {
+        Json closed{{"queue", c.queue}, {"action", closedEnd ? outcome.substr(7) : "overflow"}};
+        if (stored != c.queue) closed["to"] = stored;
+        j["closed"] = closed;
+      }
+      return contactResponse(r, 201, j.dump());
     }, leads);
     if (!s.ok()) return s;
 
@@ -248,9 +299,9 @@ class RoutingAcd : public Plugin {
         Status st;
         std::string a = action;
         if (a == "sign-in") {
-          st = router_->signIn(id, now);
+          st = desk()->signIn(id);
         } else if (a == "sign-out") {
-          st = router_->signOut(id, now);
+          st = desk()->signOut(id);
         } else if (a == "ready") {
           st = router_->setReady(id, now);
         } else if (a == "wrap-up-end") {
@@ -335,9 +386,15 @@ class RoutingAcd : public Plugin {
   }
 
   HttpResponse agentJson(const std::string& id) {
-    auto st = router_->agentState(id);
-    if (!st.ok()) return HttpResponse::fromStatus(st.status());
-    return HttpResponse::json(200, Json{{"id", id}, {"state", agentStateName(*st)}}.dump());
+    auto d = router_->locked([&](AcdEngine& e) { return e.agentDetail(id); });
+    if (!d.ok()) return HttpResponse::fromStatus(d.status());
+    Json j{{"id", id},
+           {"state", agentStateName(d->state)},
+           {"reason", d->reason.empty() ? Json() : Json(d->reason)},
+           {"pending_away", d->pendingAway ? Json{{"reason", d->pendingReason}} : Json()},
+           {"contacts", d->exclusive + d->chats}};
+    if (!hostId_.empty()) j["host"] = hostId_;
+    return HttpResponse::json(200, j.dump());
   }
 
   Json queueJson(const std::string& name) {
@@ -346,15 +403,32 @@ class RoutingAcd : public Plugin {
     if (st.ok()) {
       for (const auto& [state, n] : st->agentsByState) byState[agentStateName(state)] = n;
     }
-    return Json{{"name", name},
-                {"waiting", st.ok() ? st->waiting : 0},
-                {"longest_wait_seconds", st.ok() ? st->longestWait.count() : 0},
-                {"agents", byState}};
+    Json j{{"name", name},
+           {"waiting", st.ok() ? st->waiting : 0},
+           {"longest_wait_seconds", st.ok() ? st->longestWait.count() : 0},
+           {"agents", byState}};
+    // Service hours: open now, and when that changes (null: never, 7x24).
+    const QueueHours& h = hours_.at(name);
+    TimePoint now = ctx_->clock().now();
+    auto next = h.hours.nextChange(now);
+    j["hours"] = h.hours.alwaysOpen() ? "24x7" : "calendar";
+    j["open"] = h.hours.isOpen(now);
+    j["next_change"] =
+        next ? Json(formatUtcMillis(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        next->time_since_epoch())
+                                        .count()))
+             : Json();
+    j["closed_action"] = closedActionName(h.closedAction);
+    if (h.closedAction == ClosedAction::kOverflow) j["closed_overflow_queue"] = h.overflowQueue;
+    return j;
   }
 
   HostContext* ctx_ = nullptr;
   std::vector<QueueSpec> queues_;
+  std::map<std::string, QueueHours> hours_;
   std::vector<AgentSpec> agents_;
+  std::string hostId_;  // several hosts when set
+  std::chrono::milliseconds pollEvery_{500};
   std::vector<std::string> contactTypes_, outcomes_, awayReasons_;
   std::shared_ptr<LockedRouter> router_;
   std::unique_ptr<ContactDesk> desk_;
@@ -362,6 +436,7 @@ class RoutingAcd : public Plugin {
   std::mutex mu_;
   bool stopped_ = false;
   TimerId timer_ = 0;
+  TimerId pollTimer_ = 0;
 };
 
 PluginInfo routingInfo() {
@@ -374,7 +449,8 @@ PluginInfo routingInfo() {
       {"queues", ConfigType::kArray,
        "[[queues]] tables: name, media, skills, strategy, priority, capacity, "
        "overflow_after_seconds, overflow_queue, max_wait_seconds, max_wait_action, "
-       "service_level_seconds, short_abandon_seconds",
+       "service_level_seconds, short_abandon_seconds, hours (utc_offset, mon..sun, "
+       "closed_dates, special), closed_action, closed_overflow_queue",
        false, "[]"},
       {"agents", ConfigType::kArray,
        "[[agents]] tables: id, skills (table skill = level), max_chats, wrap_up_seconds", false,
@@ -386,6 +462,12 @@ PluginInfo routingInfo() {
       {"away_reasons", ConfigType::kStringList, "Reason codes for going away", false,
        "[\"break\", \"meal\", \"meeting\", \"training\", \"after_call_work\", "
        "\"signed_in\"]"},
+      {"cluster_host_id", ConfigType::kString,
+       "This host's unique name when several hosts share one PostgreSQL store; unset: one host",
+       false, ""},
+      {"cluster_poll_ms", ConfigType::kInt,
+       "Several hosts: how often to take up contacts other hosts accepted (50..60000)", false,
+       "500"},
   };
   return info;
 }

@@ -49,7 +49,8 @@ Status integer(const ConfigValue& t, const char* key, int& out, int lo, int hi) 
 
 }  // namespace
 
-Status parseQueues(const ConfigValue& cfg, std::vector<QueueSpec>& out) {
+Status parseQueues(const ConfigValue& cfg, std::vector<QueueSpec>& out,
+                   std::map<std::string, QueueHours>& hours) {
   const ConfigValue* list = cfg.find("queues");
   if (!list) return {};
   for (const auto& t : list->asArray()) {
@@ -57,7 +58,8 @@ Status parseQueues(const ConfigValue& cfg, std::vector<QueueSpec>& out) {
     Status s = onlyKeys(t, {"name", "media", "skills", "strategy", "priority", "capacity",
                             "overflow_after_seconds", "overflow_queue", "max_wait_seconds",
                             "max_wait_action", "service_level_seconds",
-                            "short_abandon_seconds"});
+                            "short_abandon_seconds", "hours", "closed_action",
+                            "closed_overflow_queue"});
     QueueSpec q;
     if (s.ok()) s = text(t, "name", q.name, true);
     if (!s.ok()) return s;
@@ -134,7 +136,29 @@ Status parseQueues(const ConfigValue& cfg, std::vector<QueueSpec>& out) {
     if (q.overflowAfter.count() > 0 && q.overflowQueue.empty()) {
       return t.error("overflow_after_seconds", "needs overflow_queue");
     }
+    QueueHours qh;
+    if (auto st = parseQueueHours(t, qh); !st.ok()) return st;
+    if (hours.count(q.name)) return t.error("name", "queue '" + q.name + "' is defined twice");
+    hours[q.name] = std::move(qh);
     out.push_back(std::move(q));
+  }
+  // A closed queue's overflow must lead, queue by queue, to one that takes the contact.
+  for (const auto& t : list->asArray()) {
+    std::string name = t.getString("name", "");
+    std::set<std::string> seen{name};
+    // A queue open around the clock ends the chain: its closed action never applies.
+    for (const QueueHours* h = &hours[name]; h->closedAction == ClosedAction::kOverflow;) {
+      auto next = hours.find(h->overflowQueue);
+      if (next == hours.end()) {
+        return t.error("closed_overflow_queue", "no queue '" + h->overflowQueue + "'");
+      }
+      if (!seen.insert(next->first).second) {
+        return t.error("closed_overflow_queue", "closed overflow runs in a circle through '" +
+                                                    next->first + "'");
+      }
+      h = &next->second;
+      if (h->hours.alwaysOpen()) break;
+    }
   }
   return {};
 }

@@ -37,6 +37,17 @@ required = true
 name = "claims"
 skills = ["claims"]
 capacity = 1000
+[[plugins.routing-acd.queues]]
+name = "night"
+skills = ["claims"]
+closed_action = "voicemail"
+hours = { utc_offset = "+08:00" }  # a calendar without ranges: never open
+[[plugins.routing-acd.queues]]
+name = "weekend"
+skills = ["claims"]
+closed_action = "overflow"
+closed_overflow_queue = "claims"
+hours = { closed_dates = ["2026-12-05"] }  # no weekly ranges: never open
 [[plugins.routing-acd.agents]]
 id = "1001"
 skills = { claims = 5 }
@@ -140,11 +151,40 @@ TEST_CASE("Agents sign in and handle contacts through the API", "[integration][r
        R"({"contact":"c9","type":"claim","outcome":"resolved"})", 404);
 
   // Away while busy takes effect after the contact.
-  call(port, "POST", "/api/v1/agents/1001/away", agent, R"({"reason":"meal"})", 200);
+  Json pending = call(port, "POST", "/api/v1/agents/1001/away", agent,
+                      R"({"reason":"meal"})", 200);
+  CHECK(pending["state"] == "busy");
+  CHECK(pending["pending_away"]["reason"] == "meal");
+  CHECK(pending["reason"].is_null());
   call(port, "POST", "/api/v1/contacts", lead, R"({"id":"c3","queue":"claims"})", 201);
   call(port, "POST", "/api/v1/contacts/c2/end", agent, "", 200);
-  CHECK(call(port, "GET", "/api/v1/agents/1001", agent, "", 200)["state"] == "away");
+  Json away = call(port, "GET", "/api/v1/agents/1001", agent, "", 200);
+  CHECK(away["state"] == "away");
+  CHECK(away["reason"] == "meal");
+  CHECK(away["pending_away"].is_null());
   CHECK(call(port, "GET", "/api/v1/contacts/c3", agent, "", 200)["state"] == "waiting");
+
+  // A closed queue: the contact is stored with the closed action for the channel.
+  Json night = call(port, "GET", "/api/v1/queues/night", agent, "", 200);
+  CHECK(night["open"] == false);
+  CHECK(night["hours"] == "calendar");
+  CHECK(night["next_change"].is_null());
+  CHECK(night["closed_action"] == "voicemail");
+  Json claims = call(port, "GET", "/api/v1/queues/claims", agent, "", 200);
+  CHECK(claims["open"] == true);
+  CHECK(claims["hours"] == "24x7");
+  Json closed = call(port, "POST", "/api/v1/contacts", lead,
+                     R"({"id":"n1","queue":"night","customer_ref":"13812345678"})", 201);
+  CHECK(closed["state"] == "ended");
+  CHECK(closed["outcome"] == "closed_voicemail");
+  CHECK(closed["closed"] == Json{{"queue", "night"}, {"action", "voicemail"}});
+  CHECK(c1.count("closed") == 0);
+  call(port, "POST", "/api/v1/contacts", lead, R"({"id":"n1","queue":"night"})", 409);
+  Json moved = call(port, "POST", "/api/v1/contacts", lead,
+                    R"({"id":"w1","queue":"weekend"})", 201);
+  CHECK(moved["queue"] == "claims");
+  CHECK(moved["state"] == "waiting");
+  CHECK(moved["closed"] == Json{{"queue", "weekend"}, {"action", "overflow"}, {"to", "claims"}});
   call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 200);
   call(port, "POST", "/api/v1/contacts/c3/abandon", lead, "", 412);  // not open any more
   call(port, "POST", "/api/v1/contacts/c1/end", agent, "", 412);
@@ -160,6 +200,11 @@ TEST_CASE("Agents sign in and handle contacts through the API", "[integration][r
   int transitions = 0;
   db << "SELECT COUNT(*) FROM acd_agent_states WHERE agent_id = '1001'", soci::into(transitions);
   CHECK(transitions >= 5);  // away, idle, busy, (busy), away
+  std::string requested;
+  db << "SELECT reason FROM acd_agent_requests WHERE agent_id = '1001' AND kind = "
+        "'away_pending'",
+      soci::into(requested);
+  CHECK(requested == "meal");
 }
 
 TEST_CASE("Acknowledged contacts survive kill -9 and are never assigned twice",

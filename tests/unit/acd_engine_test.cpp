@@ -409,3 +409,54 @@ TEST_CASE("Long random runs keep every invariant", "[acd][random]") {
     }
   }
 }
+
+TEST_CASE("Away asked for in wrap-up waits for the wrap-up to end", "[acd]") {
+  AcdEngine e;
+  Recorder r;
+  e.setListener(&r);
+  REQUIRE(e.defineQueue(queue("q")).ok());
+  REQUIRE(e.defineAgent(agent("a", {}, 1, 30s)).ok());
+  ready(e, "a", T0);
+  REQUIRE(e.enqueue(contact("c1", "q", T0)).ok());
+  REQUIRE(e.release("c1", T0 + 10s).ok());
+  REQUIRE(e.setAway("a", "meal", T0 + 11s).ok());
+  auto d = e.agentDetail("a");
+  CHECK(d->state == AgentState::kWrapUp);
+  CHECK(d->pendingAway);
+  CHECK(d->pendingReason == "meal");
+  REQUIRE(e.enqueue(contact("c2", "q", T0 + 12s)).ok());
+  e.advance(T0 + 40s);
+  CHECK(*e.agentState("a") == AgentState::kAway);
+  CHECK(r.has("state a away meal"));
+  CHECK(e.agentOf("c2").empty());
+  d = e.agentDetail("a");
+  CHECK(d->reason == "meal");
+  CHECK_FALSE(d->pendingAway);
+  CHECK(e.checkInvariants().empty());
+
+  SECTION("ready cancels the pending away") {
+    REQUIRE(e.setReady("a", T0 + 41s).ok());
+    REQUIRE(e.release("c2", T0 + 50s).ok());
+    REQUIRE(e.setAway("a", "break", T0 + 51s).ok());
+    REQUIRE(e.setReady("a", T0 + 52s).ok());  // ends the wrap-up and cancels the away
+    CHECK(*e.agentState("a") == AgentState::kIdle);
+    CHECK_FALSE(e.agentDetail("a")->pendingAway);
+  }
+}
+
+TEST_CASE("A withdrawn contact frees its agent without wrap-up", "[acd]") {
+  AcdEngine e;
+  REQUIRE(e.defineQueue(queue("q")).ok());
+  REQUIRE(e.defineAgent(agent("a", {}, 1, 30s)).ok());
+  ready(e, "a", T0);
+  REQUIRE(e.enqueue(contact("c1", "q", T0)).ok());
+  REQUIRE(e.enqueue(contact("c2", "q", T0 + 1s)).ok());
+  REQUIRE(e.enqueue(contact("c3", "q", T0 + 2s)).ok());
+  REQUIRE(e.withdraw("c2", T0 + 3s).ok());  // waiting: leaves the queue
+  CHECK_FALSE(e.knows("c2"));
+  REQUIRE(e.withdraw("c1", T0 + 4s).ok());  // assigned: the agent takes the next one
+  CHECK(e.agentOf("c3") == "a");
+  CHECK(e.waitingIds().empty());
+  CHECK(e.withdraw("c1", T0).code() == StatusCode::kNotFound);
+  CHECK(e.checkInvariants().empty());
+}
