@@ -98,7 +98,8 @@ function lineChart(parent, title, labels, series, unit) {
   const every = Math.max(1, Math.ceil(labels.length / 12));
   labels.forEach((lab, i) => {
     if (i % every) return;
-    el("svg:text", {x: x(i), y: H - B + 14, "text-anchor": "middle"}, svg, lab);
+    el("svg:text", {x: x(i), y: H - B + 14, "text-anchor": "middle"}, svg,
+       /^\d{4}-\d{2}-\d{2}$/.test(lab) ? lab.slice(5) : lab);
   });
   for (const s of series) {
     let d = "", pen = false;
@@ -290,8 +291,19 @@ document.getElementById("subtitle").textContent =
     hBars(box, "Occupancy (talk time / paid time)",
           a.map(g => ({label: g.key, value: kpi(g, "occupancy"),
                        note: g.paid_hours + " h paid"})), "ratio");
-    hBars(box, "Agent utilization ((productive + ready) / paid time)",
-          a.map(g => ({label: g.key, value: kpi(g, "utilization")})), "ratio");
+    if (a.some(g => g.presence === "given")) {
+      hBars(box, "Agent utilization ((productive + ready) / paid time)",
+            a.map(g => ({label: g.key, value: kpi(g, "utilization"), note: g.presence})),
+            "ratio");
+    } else {
+      const c = card(box, "Agent utilization ((productive + ready) / paid time)");
+      el("p", {class: "nodata"}, c, "100 % for every agent by construction: paid time is " +
+         "inferred from the services themselves and the log has no break or away states " +
+         "(see Approximations). Occupancy is the informative figure here.");
+      hBars(box, "Inferred paid hours",
+            a.map(g => ({label: g.key, value: g.paid_hours,
+                         note: g.shift_blocks + " shift blocks"})), "count");
+    }
     hBars(box, "Answered calls", a.map(g => ({label: g.key, value: g.answered})), "count");
   }
 }
