@@ -26,7 +26,7 @@ chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
   --user-data-dir="$profile" --host-resolver-rules="MAP * ~NOTFOUND" \
   --no-first-run --disable-extensions --disable-background-networking \
   --disable-component-update --disable-sync --metrics-recording-only \
-  --window-size=1280,4200 --virtual-time-budget=5000 \
+  --window-size=1280,5600 --virtual-time-budget=5000 \
   --screenshot="$(realpath -m "$png")" "file://$html" 2>"$profile/chromium.log" || {
   cat "$profile/chromium.log" >&2
   exit 1

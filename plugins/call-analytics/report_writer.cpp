@@ -108,7 +108,8 @@ function lineChart(parent, title, labels, series, unit) {
       d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1);
       pen = true;
     });
-    el("svg:path", {d, fill: "none", stroke: s.color, "stroke-width": 2}, svg);
+    el("svg:path", {d, fill: "none", stroke: s.color, "stroke-width": 2,
+                    "stroke-dasharray": s.dash ? "5 3" : "none"}, svg);
     s.values.forEach((v, i) => {
       if (v === null || v === undefined) return;
       const dot = el("svg:circle", {cx: x(i), cy: y(v), r: 2, fill: s.color}, svg);
@@ -258,15 +259,16 @@ document.getElementById("subtitle").textContent =
     {name: "abandoned in queue", color: "#d9534f", values: d.map(g => g.abandoned_in_queue)},
     {name: "ended in IVR", color: "#9aa5b1", values: d.map(g => g.ended_in_ivr)}]);
   const simDay = SIM && SIM.by_day ? new Map(SIM.by_day.map(g => [g.key, g])) : null;
+  // Simulated series are dashed in the colour of their observed series.
   const ser = (key, name, color) => {
     const out = [{name, color, values: d.map(g => kpi(g, key))}];
-    if (simDay) out.push({name: name + " (simulated)", color: C_SIM,
+    if (simDay) out.push({name: name + " (simulated, dashed)", color, dash: true,
                           values: d.map(g => kpi(simDay.get(g.key), key))});
     return out;
   };
   lineChart(box, "Answer rate and service level per day", labels,
             [...ser("answer_rate", "answer rate", C_OBS),
-             ...ser("service_level", "service level", "#2a9d8f")].filter(s => s),
+             ...ser("service_level", "service level", "#2a9d8f")],
             "ratio");
 }
 
