@@ -412,3 +412,22 @@ TEST_CASE("The February log of the anonymous bank has the counts its README give
   CHECK(n[Outcome::kPhantom] == 278);
   CHECK(unattributed == 491);  // NO_SERVER among AGENT
 }
+
+TEST_CASE("A line longer than the reader accepts stops reading with a bad row", "[calllog]") {
+  TempDir dir;
+  std::string text = std::string(kHeader) + "\n" +
+                     row({"AA0101", "1", "0", "0", "PS", "990201", "7:00:00", "7:00:05", "5",
+                          "0:00:00", "0:00:00", "0", "HANG", "0:00:00", "0:00:00", "0",
+                          "NO_SERVER"}) +
+                     "\n";
+  text += std::string(kefu::calls::detail::LineSource::kMaxLineBytes + 10, 'x');
+  auto file = dir.write("long.txt", text);
+  auto reader = openCallLog(file.string(), "anonymous-bank");
+  REQUIRE(reader.ok());
+  auto calls = readAll(**reader);
+  CHECK(calls.size() == 1);
+  REQUIRE((*reader)->badRowCount() == 1);
+  CHECK((*reader)->badRows()[0].line == 3);
+  CHECK_THAT((*reader)->badRows()[0].reason,
+             Catch::Contains("line longer than 16 MiB; the rest of the file is not read"));
+}

@@ -244,3 +244,11 @@ TEST_CASE("writeReport writes report.json and a self-contained report.html", "[k
   html = kefu::test::readFile(dir / "out" / "report.html");
   CHECK(html.find("id=\"simulated\">null</script>") != std::string::npos);
 }
+
+TEST_CASE("A record without an arrival is counted apart", "[kpi]") {
+  KpiAccumulator acc(KpiOptions{});
+  acc.add(CallRecord{});
+  Json r = acc.finish();
+  CHECK(r["totals"]["offered"] == 0);
+  CHECK(r["totals"]["ignored_without_arrival"] == 1);
+}
