@@ -349,6 +349,11 @@ document.getElementById("subtitle").textContent =
   const ul = document.getElementById("approx");
   for (const a of OBS.approximations) el("li", {}, ul, a.kpi + ": " + a.text);
   const box = document.getElementById("input");
+  if (SIM && SIM.replay && typeof SIM.replay === "object") {
+    el("h3", {}, box, "Simulation");
+    table(box, ["", "Value"], Object.entries(SIM.replay).map(([k, v]) =>
+      [k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v) : num(v)]));
+  }
   const inp = OBS.input;
   if (!inp) {
     el("p", {class: "muted"}, box, "No input summary.");
