@@ -439,4 +439,29 @@ void ContactDesk::onAgentState(const std::string& agent, AgentState from, AgentS
           Json{{"agent", agent}, {"from", f}, {"to", t}, {"reason", reason}}.dump(), at);
 }
 
+Status ContactDesk::control(const std::function<Status(AcdEngine&, soci::session&)>& fn) {
+  return router_.locked([&](AcdEngine& engine) -> Status {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    try {
+      soci::transaction tx(*session_);
+      Status s = fn(engine, *session_);
+      if (!s.ok()) return s;
+      tx.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot store the call control: ") + e.what());
+    }
+  });
+}
+
+void ContactDesk::withSession(const std::function<void(soci::session&)>& fn) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  fn(*session_);
+}
+
+void ContactDesk::announce(const char* topic, const std::string& payload, TimePoint at,
+                           size_t mark) {
+  publishAt(mark, topic, payload, at);
+}
+
 }  // namespace kefu::acd

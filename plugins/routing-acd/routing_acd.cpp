@@ -15,6 +15,7 @@
 
 #include "acd_engine.h"
 #include "kefu/sdk.h"
+#include "channel_hub.h"
 #include "contact_desk.h"
 #include "locked_router.h"
 #include "routing_bench.h"
@@ -85,10 +86,20 @@ class RoutingAcd : public Plugin {
     router_ = std::make_shared<LockedRouter>(std::make_unique<AcdEngine>());
     if (auto s = ctx.services().provide<Router>(router_); !s.ok()) return s;
     if (auto s = addRoutes(); !s.ok()) return s;
+    // Channels and call controls (channel_hub.h).
+    hub_ = std::make_shared<ChannelHub>(ctx, *router_, outcomes_);
+    if (auto s = ctx.services().provide<ChannelRegistry>(hub_); !s.ok()) return s;
+    if (auto s = hub_->addRoutes(ctx.http()); !s.ok()) return s;
     return ctx.cli().add(benchCommand(ctx));
   }
 
-  std::vector<Migration> migrations() const override { return ContactDesk::migrations(); }
+  std::vector<Migration> migrations() const override {
+    auto all = ContactDesk::migrations();
+    all.push_back(ChannelHub::migration());
+    std::sort(all.begin(), all.end(),
+              [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    return all;
+  }
 
   Status start() override {
     for (const auto& q : queues_) {
@@ -107,6 +118,7 @@ class RoutingAcd : public Plugin {
         });
     router_->setListener(desk_.get());
     router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
+    hub_->start(desk_.get());
     auto recovered = desk_->recover();
     if (!recovered.ok()) return recovered.status();
     scheduleTick();
@@ -123,6 +135,7 @@ class RoutingAcd : public Plugin {
       timer = timer_;
     }
     if (timer) ctx_->clock().cancel(timer);
+    hub_->stop();
     router_->setListener(nullptr);
     router_->setAfterUnlock(nullptr);
     desk_.reset();
@@ -201,7 +214,7 @@ class RoutingAcd : public Plugin {
     s = http.add("GET", "/api/v1/contacts/{id}", [this](const HttpRequest& r) {
       auto rec = desk()->contactJson(r.params.at("id"));
       if (!rec.ok()) return HttpResponse::fromStatus(rec.status());
-      return contactResponse(r, 200, *rec);
+      return contactResponse(r, 200, hub_->decorate(r.params.at("id"), *rec));
     }, anyone);
     if (!s.ok()) return s;
 
@@ -358,6 +371,7 @@ class RoutingAcd : public Plugin {
   std::vector<std::string> contactTypes_, outcomes_, awayReasons_;
   std::shared_ptr<LockedRouter> router_;
   std::unique_ptr<ContactDesk> desk_;
+  std::shared_ptr<ChannelHub> hub_;
   Counter* writeErrors_ = nullptr;
   std::mutex mu_;
   bool stopped_ = false;
@@ -368,7 +382,7 @@ PluginInfo routingInfo() {
   PluginInfo info;
   info.description = "Automatic contact distribution: skills, priorities, strategies, overflow";
   info.kinds = {"router"};
-  info.provides = {Router::kInterfaceName};
+  info.provides = {Router::kInterfaceName, ChannelRegistry::kInterfaceName};
   info.maturity = Maturity::kBeta;
   info.configKeys = {
       {"queues", ConfigType::kArray,
