@@ -70,8 +70,8 @@ Status checkStep(const CallState& s, const std::string& id, CallStep step,
         return refuse(s, id, "only a consultation or conference is left by one agent");
       }
       if (!s.involves(party)) return refuse(s, id, "agent " + party + " is not on it");
-      if (s.phase == CallPhase::kConsulting && party == s.agent) {
-        return refuse(s, id, "complete or cancel the consultation first");
+      if (party == s.agent) {
+        return refuse(s, id, "the holding agent hangs up the whole contact, not one leg");
       }
       return {};
     case CallStep::kTransferToAgent:
@@ -136,8 +136,6 @@ void applyStep(CallState& s, CallStep step, const std::string& party, Supervisio
       s.supervisors.clear();
       return;
     case CallStep::kLeave:
-      // The holder leaving a conference hands the customer to the other agent.
-      if (party == s.agent) s.agent = s.conferenceAgent;
       s.consultAgent.clear();
       s.conferenceAgent.clear();
       s.phase = CallPhase::kConnected;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
@@ -269,17 +268,13 @@ struct ChannelHub::Impl {
         break;
       case MediaEventKind::kHungUpByAgent:
         if (s.phase == CallPhase::kEnded) break;
-        if ((s.phase == CallPhase::kConference ||
-             (s.phase == CallPhase::kConsulting && ev.party != s.agent)) &&
-            s.involves(ev.party)) {
+        if ((s.phase == CallPhase::kConference || s.phase == CallPhase::kConsulting) &&
+            s.involves(ev.party) && ev.party != s.agent) {
+          // The second agent leaves; the holder stays with the customer.
           std::string leaving = ev.party;
-          bool handover = leaving == s.agent;
-          std::string other = s.conferenceAgent.empty() ? s.consultAgent : s.conferenceAgent;
           applyStep(s, CallStep::kLeave, leaving);
-          extra = [this, id = ev.contactId, leaving, handover, other, at](
-                      AcdEngine& engine, soci::session&) {
-            return handover ? engine.transferTo(id, other, at)
-                            : engine.dropLeg(id, leaving, at);
+          extra = [id = ev.contactId, leaving, at](AcdEngine& engine, soci::session&) {
+            return engine.dropLeg(id, leaving, at);
           };
         } else if (ev.party.empty() || ev.party == s.agent) {
           endWith = "hung_up_by_agent";
@@ -426,13 +421,9 @@ void ChannelHub::remove(std::string_view name) {
     gone = std::move(it->second);
     impl_->channels.erase(it);
   }
-  // Calls in flight hold their own reference; wait for them so the plugin can unload.
-  for (int waited = 0; gone.use_count() > 1 && waited < 10000; ++waited) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (gone.use_count() > 1) {
-    impl_->ctx.logger().error("channel '{}' is still in use after 10 s", std::string(name));
-  }
+  // Every call into a channel is made under opMu: once it is free, none is running, and
+  // none can start since the channel is out of the map.
+  std::lock_guard wait(impl_->opMu);
 }
 
 std::shared_ptr<Channel> ChannelHub::find(std::string_view name) const {
@@ -568,6 +559,10 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
         if (!i->desk) return HttpResponse::error(503, "unavailable", "routing is not running");
         auto st = i->load(id);
         if (!st.ok()) return HttpResponse::fromStatus(st.status());
+        if ((*st)->phase == CallPhase::kEnded) {
+          // Said before any permission check: an ended contact has no holder to compare.
+          return HttpResponse::fromStatus(checkStep(**st, id, CallStep::kHangup));
+        }
         if (auto failed = step(r, body, id, **st)) return *failed;
         auto rec = i->desk->contactJson(id);
         if (!rec.ok()) return HttpResponse::fromStatus(rec.status());
@@ -681,24 +676,23 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
         if (party.empty() && r.principal.id != st.agent && st.involves(r.principal.id)) {
           party = r.principal.id;
         }
-        bool leave = !party.empty() && (st.phase == CallPhase::kConference ||
-                                        st.phase == CallPhase::kConsulting);
+        // The holder hanging up ends the contact for everyone.
+        bool leave = !party.empty() && party != st.agent &&
+                     (st.phase == CallPhase::kConference || st.phase == CallPhase::kConsulting);
         if (!isLead(r.principal) && r.principal.id != st.agent &&
             !(leave && r.principal.id == party)) {
           return denied("only an agent on the contact or a lead may hang up");
         }
         if (leave) {
-          bool handover = party == st.agent;
-          std::string other = st.conferenceAgent.empty() ? st.consultAgent : st.conferenceAgent;
           Control c{CallStep::kLeave, party};
           c.media = [&](Channel& ch) { return ch.hangUp(id, party); };
           c.done = [party](const CallState& x) { return !x.involves(party); };
           TimePoint at = i->now();
           c.engineStep = [=](AcdEngine& engine, soci::session&) {
-            return handover ? engine.transferTo(id, other, at) : engine.dropLeg(id, party, at);
+            return engine.dropLeg(id, party, at);
           };
           c.topic = "contact.left";
-          c.payload = {{"agent", party}, {"holder", handover ? other : st.agent}};
+          c.payload = {{"agent", party}, {"holder", st.agent}};
           return run(r, id, st, std::move(c));
         }
         if (auto v = checkStep(st, id, CallStep::kHangup); !v.ok()) {
