@@ -51,7 +51,9 @@ Status checkStep(const CallState& s, const std::string& id, CallStep step,
   }
   switch (step) {
     case CallStep::kAnswer:
-      if (s.phase != CallPhase::kRinging) return refuse(s, id, "only a ringing contact is answered");
+      if (s.phase != CallPhase::kRinging) {
+        return refuse(s, id, "only a ringing contact is answered");
+      }
       if (!party.empty() && party != s.agent) {
         return refuse(s, id, "it rings agent " + s.agent + ", not " + party);
       }

@@ -152,9 +152,15 @@ struct ChannelHub::Impl {
     std::string id = j.value("contact", ""), agent = j.value("agent", "");
     std::lock_guard lock(opMu);
     if (!desk) return;
-    auto st = load(id);
-    if (!st.ok()) return;
-    CallState& s = **st;
+    if (!calls.count(id)) {
+      // Not seen arriving (recovered after a restart): it is being offered now, whatever
+      // the store says since the listener wrote the assignment.
+      auto st = load(id);
+      if (!st.ok() || (*st)->phase == CallPhase::kEnded) return;
+      (*st)->phase = CallPhase::kQueued;
+      (*st)->agent.clear();
+    }
+    CallState& s = calls.at(id);
     // A consultation completed or a conference handed over: the agent is on the call.
     if (s.agent == agent && s.answered()) return;
     s.phase = CallPhase::kRinging;
@@ -756,7 +762,9 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
             return i->router.locked([&](AcdEngine& e) { return e.canTake(id, toAgent); });
           };
           c.media = [&](Channel& ch) { return ch.transfer(id, {toAgent, ""}); };
-          c.engineStep = [=](AcdEngine& e, soci::session&) { return e.transferTo(id, toAgent, at); };
+          c.engineStep = [=](AcdEngine& e, soci::session&) {
+            return e.transferTo(id, toAgent, at);
+          };
         } else {
           c.payload["to_queue"] = toQueue;
           c.precheck = [=] {

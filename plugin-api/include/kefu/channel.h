@@ -86,9 +86,10 @@ class ChannelSink {
   virtual ~ChannelSink() = default;
 
   // A contact arrived: it is stored, then routed to `contact.queue` exactly like
-  // POST /api/v1/contacts. `contact.channel` defaults to the reporting channel's name when
-  // empty; an empty id is generated. Returns the durable id; NotFound for an unknown queue,
-  // ResourceExhausted for a full one.
+  // POST /api/v1/contacts. `contact.channel` names the reporting channel (InvalidArgument
+  // when empty); an empty id is generated. Returns the durable id; NotFound for an unknown
+  // queue, ResourceExhausted for a full one. If an agent is ready, Channel::offer() runs on
+  // this thread before arrive() returns.
   virtual Result<std::string> arrive(ContactSpec contact) = 0;
 
   // Records a media event with the contact and applies what it implies (answered: the
