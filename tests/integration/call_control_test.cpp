@@ -6,6 +6,8 @@
 // hung up; every step and recording reference is found on the contact and in the store.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
@@ -28,6 +30,9 @@ threads = 2
 enabled = true
 required = true
 hash_strength = "minimum"
+[plugins.event-journal]
+enabled = true
+topics = ["contact"]
 [plugins.sim-telephony]
 enabled = true
 required = true
@@ -308,6 +313,20 @@ TEST_CASE("A simulated call goes through every call control",
   CHECK(c["outcome"] == "hung_up_by_customer");
   CHECK(stateOf("1003") == "idle");
 
+  // Each control was published on the bus (here read back from the journal).
+  Json events = call(port, "GET", "/api/v1/journal/events?topic=contact&limit=1000", lead, "",
+                     200)["events"];
+  std::set<std::string> topics;
+  for (const auto& e : events) topics.insert(e["topic"].get<std::string>());
+  for (const char* topic :
+       {"contact.answered", "contact.held", "contact.resumed", "contact.transferred",
+        "contact.consult_started", "contact.consult_cancelled", "contact.conferenced",
+        "contact.monitored", "contact.barged", "contact.left", "contact.hung_up",
+        "contact.media", "contact.ended", "contact.abandoned"}) {
+    INFO(topic);
+    CHECK(topics.count(topic));
+  }
+
   srv.signal(SIGTERM);
   REQUIRE(srv.wait(15s) == 0);
 
@@ -319,4 +338,44 @@ TEST_CASE("A simulated call goes through every call control",
   CHECK(legs >= 30);
   CHECK(recordings == 4);
   CHECK(open == 0);
+}
+
+TEST_CASE("A call still waiting at a restart rings its agent after it",
+          "[integration][routing][channels][durability]") {
+  TempDir dir;
+  addUser(dir, "1002", "agent");
+  addUser(dir, "lead", "supervisor");
+  auto serve = [&](const std::string& tag) {
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{KEFU_BINARY, "serve", "--config", deployment(dir).string(),
+                                 "--data-dir", dir.path().string()},
+        dir / ("out-" + tag), dir / ("err-" + tag));
+    return p;
+  };
+  auto first = serve("1");
+  int port = first->waitForPort(20s);
+  REQUIRE(port > 0);
+  call(port, "POST", "/api/v1/sim/calls", signIn(port, "lead"),
+       R"({"id":"late1","queue":"claims"})", 201);
+  first->signal(SIGTERM);
+  REQUIRE(first->wait(15s) == 0);
+
+  auto second = serve("2");
+  port = second->waitForPort(20s);
+  REQUIRE(port > 0);
+  Auth lead = signIn(port, "lead"), a = signIn(port, "1002");
+  CHECK(call(port, "GET", "/api/v1/contacts/late1", lead, "", 200)["call"]["phase"] ==
+        "queued");
+  call(port, "POST", "/api/v1/agents/1002/sign-in", a, "", 200);
+  call(port, "POST", "/api/v1/agents/1002/ready", a, "", 200);
+  Json c = call(port, "GET", "/api/v1/contacts/late1", lead, "", 200);
+  CHECK(c["agent"] == "1002");
+  CHECK(c["call"]["phase"] == "ringing");
+  // The phone adopts the recovered contact and rings the agent.
+  CHECK(call(port, "GET", "/api/v1/sim/calls/late1", lead, "", 200)["state"] == "ringing");
+  c = call(port, "POST", "/api/v1/contacts/late1/answer", a, "", 200);
+  CHECK(c["call"]["phase"] == "connected");
+  CHECK(c["recordings"][0]["ref"] == "sim://rec/late1/1");
+  second->signal(SIGTERM);
+  REQUIRE(second->wait(15s) == 0);
 }
