@@ -10,6 +10,7 @@
 //
 // Locking: calls_ is guarded by mu_, and the sink is never called with mu_ held (the sink
 // may call back into this channel on the same thread).
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -56,16 +57,18 @@ class SimPhone : public Channel {
     sink_ = sink;
   }
 
-  // Cancels the pending timers; no new ones are set afterwards.
+  // Cancels the pending timers and waits for running ones; no new ones are set afterwards.
   void shutDown() {
-    std::vector<TimerId> timers;
+    std::map<uint64_t, TimerId> timers;
     {
       std::lock_guard lock(mu_);
       sink_ = nullptr;
       timers.swap(timers_);
     }
     // Outside mu_: cancel() waits for a running callback, which takes mu_.
-    for (TimerId t : timers) ctx_.clock().cancel(t);
+    for (const auto& [token, id] : timers) ctx_.clock().cancel(id);
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [this] { return running_ == 0; });
   }
 
   std::string name() const override { return "phone"; }
@@ -375,11 +378,22 @@ class SimPhone : public Channel {
     return send(out);
   }
 
-  // Called with mu_ held.
+  // Called with mu_ held. A timer forgets itself when it fires, so shutDown() cancels
+  // exactly the pending ones and waits for the running ones.
   void schedule(std::chrono::milliseconds after, std::function<void()> fn) {
     if (!sink_) return;
-    timers_.push_back(ctx_.clock().callAfter(after, std::move(fn)));
-    if (timers_.size() > 4096) timers_.erase(timers_.begin(), timers_.begin() + 2048);
+    uint64_t token = ++timerSeq_;
+    timers_[token] = ctx_.clock().callAfter(after, [this, token, fn = std::move(fn)] {
+      {
+        std::lock_guard lock(mu_);
+        if (!timers_.erase(token)) return;  // cancelled by shutDown()
+        ++running_;
+      }
+      fn();
+      std::lock_guard lock(mu_);
+      --running_;
+      idle_.notify_all();
+    });
   }
 
   void ringTimedOut(const std::string& id, uint64_t gen) {
@@ -434,7 +448,10 @@ class SimPhone : public Channel {
   ChannelSink* sink_ = nullptr;
   std::map<std::string, Call> calls_;
   std::deque<std::string> ended_;
-  std::vector<TimerId> timers_;
+  std::map<uint64_t, TimerId> timers_;  // pending timers by token
+  uint64_t timerSeq_ = 0;
+  int running_ = 0;  // timer callbacks running now
+  std::condition_variable idle_;
 };
 
 class SimTelephony : public Plugin {
