@@ -6,7 +6,9 @@
 // hung up; every step and recording reference is found on the contact and in the store.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
@@ -378,4 +380,86 @@ TEST_CASE("A call still waiting at a restart rings its agent after it",
   CHECK(c["recordings"][0]["ref"] == "sim://rec/late1/1");
   second->signal(SIGTERM);
   REQUIRE(second->wait(15s) == 0);
+}
+
+namespace {
+
+// A deployment whose simulated phone answers or gives up by itself.
+std::filesystem::path timedDeployment(const TempDir& dir, const std::string& simKeys) {
+  return dir.write("timed.toml", std::string(R"([host]
+plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
+[http]
+listen = "127.0.0.1:0"
+[plugins.sim-telephony]
+enabled = true
+required = true
+)" + simKeys + R"(
+[plugins.routing-acd]
+enabled = true
+required = true
+[[plugins.routing-acd.queues]]
+name = "claims"
+[[plugins.routing-acd.agents]]
+id = "1001"
+)");
+}
+
+// Polls the contact until `done` holds for it (the phone acts on its own timer).
+Json waitFor(int port, const Auth& auth, const std::string& id,
+             const std::function<bool(const Json&)>& done) {
+  Json c;
+  for (int i = 0; i < 500; ++i) {
+    c = call(port, "GET", "/api/v1/contacts/" + id, auth, "", 200);
+    if (done(c)) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("The simulated phone answers by itself or the caller gives up",
+          "[integration][channels]") {
+  TempDir dir;
+  for (const char* keys : {"auto_answer = true\nanswer_delay_ms = 0\n",
+                           "ring_timeout_seconds = 1\nrecording = false\n"}) {
+    bool autoAnswer = std::string(keys).find("auto_answer") != std::string::npos;
+    INFO(keys);
+    Process srv({KEFU_BINARY, "serve", "--config", timedDeployment(dir, keys).string(),
+                 "--data-dir", (dir / (autoAnswer ? "a" : "b")).string()},
+                dir / (autoAnswer ? "out-a" : "out-b"), dir / (autoAnswer ? "err-a" : "err-b"));
+    int port = srv.waitForPort(20s);
+    REQUIRE(port > 0);
+    std::string token = kefu::test::readFile(dir / (autoAnswer ? "a" : "b") / "admin.token");
+    token.erase(token.find_last_not_of("\r\n") + 1);
+    Auth admin{{"Authorization", "Bearer " + token}};
+    call(port, "POST", "/api/v1/agents/1001/sign-in", admin, "", 200);
+    call(port, "POST", "/api/v1/agents/1001/ready", admin, "", 200);
+    call(port, "POST", "/api/v1/sim/calls", admin, R"({"id":"t1","queue":"claims"})", 201);
+    if (autoAnswer) {
+      Json c = waitFor(port, admin, "t1",
+                       [](const Json& x) { return x["call"]["phase"] == "connected"; });
+      CHECK(c["call"]["phase"] == "connected");
+      CHECK(c["recordings"][0]["ref"] == "sim://rec/t1/1");
+    } else {
+      Json c = waitFor(port, admin, "t1", [](const Json& x) { return x["state"] == "ended"; });
+      CHECK(c["state"] == "ended");
+      CHECK(c["outcome"] == "hung_up_by_customer");
+      CHECK(c["recordings"].empty());
+      CHECK(call(port, "GET", "/api/v1/agents/1001", admin, "", 200)["state"] == "idle");
+    }
+    srv.signal(SIGTERM);
+    REQUIRE(srv.wait(15s) == 0);
+  }
+}
+
+TEST_CASE("sim-telephony names the file line and key of a bad setting",
+          "[integration][channels][config]") {
+  TempDir dir;
+  auto file = timedDeployment(dir, "answer_delay_ms = 90000\n");
+  Process check({KEFU_BINARY, "check", "--config", file.string()}, dir / "out", dir / "err");
+  REQUIRE(check.wait(20s) == 1);
+  CHECK_THAT(check.err(), Catch::Contains(file.string() + ":8:19: "
+                                          "plugins.sim-telephony.answer_delay_ms: must be 0 to "
+                                          "60000"));
 }
