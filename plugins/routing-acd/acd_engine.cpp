@@ -491,9 +491,6 @@ Status AcdEngine::transferTo(const std::string& contactId, const std::string& ag
   c->agent = to->idx;
   if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, "", t);
   reindex(*to);
-  if (listener_) {
-    listener_->onAssigned(c->spec.id, to->spec.id, queues_[c->queue].spec.name, fromNs(t));
-  }
   letGo(from, exclusive, t);
   return {};
 }

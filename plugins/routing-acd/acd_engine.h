@@ -57,6 +57,8 @@ class AcdEngine : public Router {
   Status canRequeue(const std::string& contactId, const std::string& queue) const;
   // Moves an assigned contact to `agentId` (who must pass canTake(), or hold a leg of this
   // contact, which becomes the assignment). The former agent is released as by release().
+  // Not a routing decision: the listener hears only of the agents' states, and the caller
+  // stores and announces the move.
   Status transferTo(const std::string& contactId, const std::string& agentId, TimePoint at);
   // Takes an assigned contact from its agent (and legs) and queues it in `queue`, entered
   // at `at`: it is ordered and timed (overflow, maximum wait) from then on.

@@ -46,6 +46,25 @@ struct Leg {
   TimePoint at;
 };
 
+// Moves an assigned contact to `agent` in the router and the store, and announces it as
+// "routing.assigned" (with "transfer": true) so that its channel offers it when it rings.
+// Not through the router's listener: a transfer is not a routing decision, and the store's
+// assignment write is meant for waiting contacts.
+Status reassign(ContactDesk& desk, AcdEngine& engine, soci::session& db, const std::string& id,
+                const std::string& agent, TimePoint at) {
+  if (auto s = engine.transferTo(id, agent, at); !s.ok()) return s;
+  long long ms = toMs(at);
+  std::string queue;
+  db << "SELECT queue FROM acd_contacts WHERE id = :id", soci::use(id), soci::into(queue);
+  db << "UPDATE acd_contacts SET agent_id = :a, assigned_ms = :t WHERE id = :id",
+      soci::use(agent), soci::use(ms), soci::use(id);
+  desk.announce("routing.assigned",
+                Json{{"contact", id}, {"agent", agent}, {"queue", queue}, {"transfer", true}}
+                    .dump(),
+                at);
+  return {};
+}
+
 void insertLeg(soci::session& db, const Leg& l) {
   long long at = toMs(l.at);
   db << "INSERT INTO acd_contact_legs (contact_id, source, step, party, target, actor, "
@@ -762,8 +781,8 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
             return i->router.locked([&](AcdEngine& e) { return e.canTake(id, toAgent); });
           };
           c.media = [&](Channel& ch) { return ch.transfer(id, {toAgent, ""}); };
-          c.engineStep = [=](AcdEngine& e, soci::session&) {
-            return e.transferTo(id, toAgent, at);
+          c.engineStep = [=](AcdEngine& e, soci::session& db) {
+            return reassign(*i->desk, e, db, id, toAgent, at);
           };
         } else {
           c.payload["to_queue"] = toQueue;
@@ -823,8 +842,8 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
         c.media = [&](Channel& ch) {
           return complete ? ch.completeConsult(id) : ch.cancelConsult(id);
         };
-        c.engineStep = [=](AcdEngine& e, soci::session&) {
-          return complete ? e.transferTo(id, other, at) : e.dropLeg(id, other, at);
+        c.engineStep = [=](AcdEngine& e, soci::session& db) {
+          return complete ? reassign(*i->desk, e, db, id, other, at) : e.dropLeg(id, other, at);
         };
         c.topic = complete ? "contact.transferred" : "contact.consult_cancelled";
         c.payload = complete ? Json{{"from", from}, {"to_agent", other}, {"kind", "consult"}}
