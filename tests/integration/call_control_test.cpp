@@ -315,6 +315,17 @@ TEST_CASE("A simulated call goes through every call control",
   CHECK(c["outcome"] == "hung_up_by_customer");
   CHECK(stateOf("1003") == "idle");
 
+  // A contact of a channel that no plugin carries is routed, but its controls cannot be
+  // carried out; ending it through the API still works.
+  call(port, "POST", "/api/v1/contacts", lead,
+       R"({"id":"chat1","queue":"claims","channel":"webchat"})", 201);
+  c = contact("chat1");
+  CHECK(c["state"] == "assigned");
+  CHECK(c["call"]["phase"] == "ringing");
+  CHECK_THAT(reason(control("chat1", "answer", lead, "", 503)),
+             Catch::Contains("no channel 'webchat'"));
+  call(port, "POST", "/api/v1/contacts/chat1/end", lead, "", 200);
+
   // Each control was published on the bus (here read back from the journal).
   Json events = call(port, "GET", "/api/v1/journal/events?topic=contact&limit=1000", lead, "",
                      200)["events"];
