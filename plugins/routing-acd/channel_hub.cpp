@@ -493,13 +493,20 @@ Status ChannelHub::report(const MediaEvent& event) {
 std::string ChannelHub::decorate(const std::string& id, const std::string& record) {
   Json j = Json::parse(record, nullptr, false);
   if (!j.is_object()) return record;
-  std::lock_guard lock(impl_->opMu);
-  if (!impl_->desk) return record;
-  auto it = impl_->calls.find(id);
+  // The state is copied under opMu; the store is read outside it, so that readers do not
+  // hold up controls and offers.
   CallState s;
-  if (it != impl_->calls.end()) {
-    s = it->second;
-  } else {
+  ContactDesk* desk;
+  bool open;
+  {
+    std::lock_guard lock(impl_->opMu);
+    desk = impl_->desk;
+    if (!desk) return record;
+    auto it = impl_->calls.find(id);
+    open = it != impl_->calls.end();
+    if (open) s = it->second;
+  }
+  if (!open) {
     std::string state = j.value("state", "");
     s.phase = state == "waiting" ? CallPhase::kQueued : CallPhase::kEnded;
     if (state == "assigned") s.phase = CallPhase::kConnected;
@@ -507,7 +514,7 @@ std::string ChannelHub::decorate(const std::string& id, const std::string& recor
   }
   j["call"] = impl_->callJson(s);
   Json legs = Json::array(), recs = Json::array();
-  impl_->desk->withSession([&](soci::session& db) {
+  desk->withSession([&](soci::session& db) {
     soci::rowset<soci::row> rows =
         (db.prepare << "SELECT source, step, party, target, actor, detail, at_ms FROM "
                        "acd_contact_legs WHERE contact_id = :c ORDER BY id",
