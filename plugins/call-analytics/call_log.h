@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,11 @@ class CallReader {
   virtual uint64_t badRowCount() const = 0;
   virtual const std::vector<BadRow>& badRows() const = 0;
   static constexpr size_t kKeptBadRows = 1000;
+  // Bytes of the file consumed so far, for progress bars.
+  virtual uint64_t bytesRead() const { return 0; }
+  // Good rows the reader had to adjust, by kind ("service start before IVR exit, shifted
+  // to it": 9975); the adjustments are documented in sdk-docs/call-logs.md.
+  virtual std::map<std::string, uint64_t> corrections() const { return {}; }
 };
 
 // `format` is "anonymous-bank" or the path of a TOML mapping file (column -> field, time

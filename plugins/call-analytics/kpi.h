@@ -22,6 +22,8 @@ struct KpiOptions {
   std::chrono::hours repeatWindow{72};
   // Width of the intervals of the per-interval series and charts.
   std::chrono::minutes interval{30};
+  // Inferred presence: an agent's services less than this apart belong to one shift block.
+  std::chrono::minutes shiftGap{30};
   // Replace agent names by stable pseudonyms ("agent-01", ...) in everything written.
   bool pseudonymiseAgents = false;
 };
