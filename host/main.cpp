@@ -252,25 +252,65 @@ int runPluginCommand(int argc, char** argv) {
   return 2;
 }
 
-// `kefu bench routing ...` runs `kefu routing bench` of the routing-acd plugin found beside
-// the executable, on a throw-away deployment in a temporary directory.
-int runBenchRouting(int argc, char** argv) {
-  char pattern[] = "/tmp/kefu-bench-XXXXXX";
-  if (!mkdtemp(pattern)) {
-    std::cerr << "kefu: cannot create a temporary directory\n";
-    return 1;
+// Commands that run without a deployment: when no --config is given, the host writes a
+// throw-away one in a temporary directory that enables just the plugins the command needs,
+// and runs the plugin's command on it. `words` are what the user types after `kefu`,
+// `command` the words the plugin registered.
+struct StandaloneCommand {
+  std::vector<std::string> words;
+  std::vector<std::string> plugins;
+  std::vector<std::string> command;
+};
+
+const std::vector<StandaloneCommand>& standaloneCommands() {
+  static const std::vector<StandaloneCommand> kCommands = {
+      {{"bench", "routing"}, {"routing-acd"}, {"routing", "bench"}},
+      {{"report"}, {"call-analytics"}, {"report"}},
+      // gen-calls lives in the replay plugin, which needs the router factory of routing-acd.
+      {{"gen-calls"}, {"replay", "routing-acd"}, {"gen-calls"}},
+  };
+  return kCommands;
+}
+
+const StandaloneCommand* findStandalone(int argc, char** argv) {
+  for (const auto& c : standaloneCommands()) {
+    if (static_cast<size_t>(argc) <= c.words.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < c.words.size() && match; ++i) match = c.words[i] == argv[i + 1];
+    if (match) return &c;
   }
-  std::filesystem::path dir = pattern;
-  std::ofstream(dir / "bench.toml") << "[log]\nlevel = \"warn\"\n"
-                                       "[plugins.routing-acd]\nenabled = true\n";
-  std::vector<std::string> args = {argv[0], "routing", "bench", "--config",
-                                   (dir / "bench.toml").string(), "--data-dir", dir.string()};
-  for (int i = 3; i < argc; ++i) args.emplace_back(argv[i]);
+  return nullptr;
+}
+
+int runStandalone(const StandaloneCommand& cmd, int argc, char** argv) {
+  int rest = 1 + static_cast<int>(cmd.words.size());
+  bool hasConfig = !scanOption(argc, argv, "--config").empty() ||
+                   !scanOption(argc, argv, "-c").empty();
+  std::vector<std::string> args = {argv[0]};
+  args.insert(args.end(), cmd.command.begin(), cmd.command.end());
+  std::filesystem::path dir;
+  if (!hasConfig) {
+    char pattern[] = "/tmp/kefu-run-XXXXXX";
+    if (!mkdtemp(pattern)) {
+      std::cerr << "kefu: cannot create a temporary directory\n";
+      return 1;
+    }
+    dir = pattern;
+    std::ofstream toml(dir / "deployment.toml");
+    toml << "[log]\nlevel = \"warn\"\n";
+    for (const auto& p : cmd.plugins) toml << "[plugins." << p << "]\nenabled = true\n";
+    toml.close();
+    args.insert(args.end(), {"--config", (dir / "deployment.toml").string(), "--data-dir",
+                             dir.string()});
+  }
+  for (int i = rest; i < argc; ++i) args.emplace_back(argv[i]);
   std::vector<char*> raw;
   for (auto& a : args) raw.push_back(a.data());
   int code = runPluginCommand(static_cast<int>(raw.size()), raw.data());
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   return code;
 }
 
@@ -285,8 +325,8 @@ int main(int argc, char** argv) {
   std::string first = argc > 1 ? argv[1] : "";
   // Threads created from here on inherit the blocked mask; serve waits for the signals.
   if (first == "serve") Host::blockShutdownSignals();
-  if (first == "bench" && argc > 2 && std::string(argv[2]) == "routing") {
-    return runBenchRouting(argc, argv);
+  if (const auto* standalone = findStandalone(argc, argv)) {
+    return runStandalone(*standalone, argc, argv);
   }
   if (!isBuiltin(first)) return runPluginCommand(argc, argv);
 
@@ -295,7 +335,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kefu ") + KEFU_VERSION + " (SDK " +
                                         KEFU_SDK_VERSION_STRING ")");
   app.require_subcommand(1);
-  app.footer("Plugins add further commands; see them with 'kefu <command> --config F --help'.");
+  app.footer("Plugins add further commands; see them with 'kefu <command> --config F --help'.\n"
+             "These run without --config: kefu report, kefu gen-calls, kefu bench routing.");
 
   CommonOptions common;
   std::optional<std::string> listen;

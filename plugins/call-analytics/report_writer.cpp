@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// writeReport(): report.json and one self-contained report.html. The page carries the report
+// object in a JSON script element and draws its charts as inline SVG with a little inline
+// JavaScript, so that it opens offline and from a mail attachment.
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "kpi.h"
+
+namespace kefu::calls {
+namespace {
+
+using Json = nlohmann::json;
+
+// The page. @OBSERVED@ and @SIMULATED@ are replaced by JSON text with every '<' escaped.
+constexpr const char* kPage = R"KEFU(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kefu call report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid
+#ddd;padding-bottom:4px}.muted{color:#666}.grid{display:grid;grid-template-columns:
+repeat(auto-fit,minmax(540px,1fr));gap:16px}.card{border:1px solid #e3e3e3;border-radius:6px;
+padding:10px}.card h3{font-size:14px;margin:0 0 6px}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.nodata{color:#999;font-style:italic}svg text{font:11px system-ui,sans-serif;fill:#444}
+.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;
+height:10px;margin-right:4px;vertical-align:middle}code{font-size:12px}
+</style></head><body>
+<h1>Call report</h1>
+<div id="subtitle" class="muted"></div>
+<h2>Key figures</h2><div id="totals"></div>
+<h2>Per interval of the day</h2><div class="grid" id="intervalCharts"></div>
+<h2>Per day</h2><div class="grid" id="dayCharts"></div>
+<h2>Weekday &times; hour</h2><div class="grid" id="heat"></div>
+<h2>Agents</h2><div class="grid" id="agents"></div>
+<h2>KPIs and formulas</h2><div id="kpiTable"></div>
+<h2>By month, week, type and channel</h2><div id="groups"></div>
+<h2>Approximations</h2><ul id="approx"></ul>
+<h2>Input</h2><div id="input"></div>
+<script type="application/json" id="observed">@OBSERVED@</script>
+<script type="application/json" id="simulated">@SIMULATED@</script>
+<script>
+"use strict";
+const OBS = JSON.parse(document.getElementById("observed").textContent);
+const SIM = JSON.parse(document.getElementById("simulated").textContent);
+const C_OBS = "#1f6fb2", C_SIM = "#e07b00";
+const NS = "http://www.w3.org/2000/svg";
+function el(tag, attrs, parent, text) {
+  const e = tag.startsWith("svg:") ? document.createElementNS(NS, tag.slice(4))
+                                   : document.createElement(tag);
+  for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+function fmt(v, unit) {
+  if (v === null || v === undefined) return "no data";
+  if (unit === "ratio") return (v * 100).toFixed(1) + " %";
+  if (unit === "s") return v.toFixed(1) + " s";
+  if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(2);
+  return String(v);
+}
+function card(parent, title) {
+  const c = el("div", {class: "card"}, parent);
+  el("h3", {}, c, title);
+  return c;
+}
+function legend(parent, series) {
+  const l = el("div", {class: "legend"}, parent);
+  for (const s of series) {
+    const sp = el("span", {}, l);
+    el("span", {class: "sw", style: "background:" + s.color}, sp);
+    sp.appendChild(document.createTextNode(s.name));
+  }
+}
+// A line chart of one or more series over the same labels; null values leave gaps.
+function lineChart(parent, title, labels, series, unit) {
+  const c = card(parent, title);
+  const W = 520, H = 220, L = 48, R = 10, T = 10, B = 36;
+  const svg = el("svg:svg", {viewBox: `0 0 ${W} ${H}`, width: "100%"}, c);
+  let max = 0;
+  for (const s of series) for (const v of s.values) if (v !== null && v > max) max = v;
+  if (unit === "ratio") max = Math.max(max, 1); else max = max > 0 ? max * 1.1 : 1;
+  const x = i => L + (labels.length <= 1 ? 0 : i * (W - L - R) / (labels.length - 1));
+  const y = v => T + (H - T - B) * (1 - v / max);
+  for (let k = 0; k <= 4; ++k) {
+    const v = max * k / 4;
+    el("svg:line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eee"}, svg);
+    el("svg:text", {x: L - 4, y: y(v) + 4, "text-anchor": "end"}, svg,
+       unit === "ratio" ? Math.round(v * 100) + "%" : (v >= 100 ? v.toFixed(0) : v.toFixed(1)));
+  }
+  const every = Math.max(1, Math.ceil(labels.length / 12));
+  labels.forEach((lab, i) => {
+    if (i % every) return;
+    el("svg:text", {x: x(i), y: H - B + 14, "text-anchor": "middle"}, svg, lab);
+  });
+  for (const s of series) {
+    let d = "", pen = false;
+    s.values.forEach((v, i) => {
+      if (v === null || v === undefined) { pen = false; return; }
+      d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1);
+      pen = true;
+    });
+    el("svg:path", {d, fill: "none", stroke: s.color, "stroke-width": 2}, svg);
+    s.values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      const dot = el("svg:circle", {cx: x(i), cy: y(v), r: 2, fill: s.color}, svg);
+      el("svg:title", {}, dot, s.name + " " + labels[i] + ": " + fmt(v, unit));
+    });
+  }
+  legend(c, series);
+}
+// Stacked bars per label.
+function stackedBars(parent, title, labels, stacks) {
+  const c = card(parent, title);
+  const W = 520, H = 220, L = 48, R = 10, T = 10, B = 36;
+  const svg = el("svg:svg", {viewBox: `0 0 ${W} ${H}`, width: "100%"}, c);
+  const totals = labels.map((_, i) => stacks.reduce((a, s) => a + (s.values[i] || 0), 0));
+  const max = Math.max(1, ...totals) * 1.05;
+  const bw = (W - L - R) / Math.max(1, labels.length);
+  const y = v => T + (H - T - B) * (1 - v / max);
+  for (let k = 0; k <= 4; ++k) {
+    const v = max * k / 4;
+    el("svg:line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eee"}, svg);
+    el("svg:text", {x: L - 4, y: y(v) + 4, "text-anchor": "end"}, svg, v.toFixed(0));
+  }
+  labels.forEach((lab, i) => {
+    let base = 0;
+    for (const s of stacks) {
+      const v = s.values[i] || 0;
+      const r = el("svg:rect", {x: L + i * bw + 1, width: Math.max(1, bw - 2), y: y(base + v),
+                                 height: Math.max(0, y(base) - y(base + v)), fill: s.color},
+                   svg);
+      el("svg:title", {}, r, lab + " " + s.name + ": " + v);
+      base += v;
+    }
+    const every = Math.max(1, Math.ceil(labels.length / 10));
+    if (i % every === 0) {
+      el("svg:text", {x: L + i * bw + bw / 2, y: H - B + 14, "text-anchor": "middle"}, svg,
+         lab.length > 5 ? lab.slice(5) : lab);
+    }
+  });
+  legend(c, stacks);
+}
+function heatMap(parent, title, rows, cols, values, unit) {
+  const c = card(parent, title);
+  const W = 540, L = 40, T = 16, cw = (W - L - 4) / cols.length, ch = 22;
+  const H = T + rows.length * ch + 4;
+  const svg = el("svg:svg", {viewBox: `0 0 ${W} ${H}`, width: "100%"}, c);
+  let max = 0;
+  for (const r of values) for (const v of r) if (v !== null && v > max) max = v;
+  if (unit === "ratio") max = 1;
+  cols.forEach((h, j) => {
+    if (j % 2 === 0) el("svg:text", {x: L + j * cw + cw / 2, y: 11, "text-anchor": "middle"},
+                       svg, h);
+  });
+  rows.forEach((name, i) => {
+    el("svg:text", {x: L - 6, y: T + i * ch + 15, "text-anchor": "end"}, svg, name);
+    cols.forEach((h, j) => {
+      const v = values[i][j];
+      const t = v === null || max === 0 ? 0 : v / max;
+      const g = Math.round(255 - 120 * t), r0 = Math.round(255 - 200 * t);
+      const fill = v === null ? "#f4f4f4" : `rgb(${r0},${g},255)`;
+      const r = el("svg:rect", {x: L + j * cw, y: T + i * ch, width: cw - 1, height: ch - 1,
+                                 fill}, svg);
+      el("svg:title", {}, r, `${name} ${h}:00 ${fmt(v, unit)}`);
+    });
+  });
+  el("div", {class: "muted"}, c, unit === "ratio" ? "darker = higher; grey = no call"
+                                                  : "darker = more calls; max " + max);
+}
+function hBars(parent, title, items, unit) {
+  const c = card(parent, title);
+  const W = 520, L = 90, rowH = 16, H = items.length * rowH + 10;
+  const svg = el("svg:svg", {viewBox: `0 0 ${W} ${H}`, width: "100%"}, c);
+  let max = unit === "ratio" ? 1 : Math.max(1e-9, ...items.map(it => it.value || 0));
+  items.forEach((it, i) => {
+    el("svg:text", {x: L - 6, y: i * rowH + 12, "text-anchor": "end"}, svg, it.label);
+    const w = (W - L - 70) * ((it.value || 0) / max);
+    const r = el("svg:rect", {x: L, y: i * rowH + 2, width: Math.max(0, w), height: rowH - 4,
+                               fill: C_OBS}, svg);
+    el("svg:title", {}, r, it.label + ": " + fmt(it.value, unit));
+    el("svg:text", {x: L + w + 4, y: i * rowH + 12}, svg, fmt(it.value, unit) +
+       (it.note ? "  " + it.note : ""));
+  });
+}
+function table(parent, header, rows) {
+  const t = el("table", {}, parent);
+  const hr = el("tr", {}, t);
+  for (const h of header) el("th", {}, hr, h);
+  for (const r of rows) {
+    const tr = el("tr", {}, t);
+    r.forEach(cell => {
+      const td = el("td", typeof cell === "object" && cell !== null && cell.cls
+                          ? {class: cell.cls} : {}, tr,
+                    typeof cell === "object" && cell !== null ? cell.text : String(cell));
+    });
+  }
+  return t;
+}
+const kpi = (group, key) => group && group.kpis ? group.kpis[key] : null;
+const num = v => ({text: v === null || v === undefined ? "no data" : String(v),
+                   cls: v === null || v === undefined ? "nodata" : "n"});
+function val(v, unit) { return {text: fmt(v, unit), cls: v === null || v === undefined
+                                                          ? "nodata" : "n"}; }
+
+// Subtitle.
+const p = OBS.period;
+document.getElementById("subtitle").textContent =
+  (OBS.input && OBS.input.file ? OBS.input.file + " — " : "") +
+  (p ? `${p.from} to ${p.to} (${p.days} days)` : "no calls") +
+  ` · service level threshold ${OBS.options.sl_seconds} s · interval ` +
+  `${OBS.options.interval_minutes} min` + (SIM ? " · observed vs simulated" : "");
+
+// Totals.
+{
+  const t = OBS.totals, s = SIM ? SIM.totals : null;
+  const rows = [["Offered", "offered"], ["Answered", "answered"],
+                ["Abandoned in queue", "abandoned_in_queue"],
+                ["of which short abandons", "abandoned_short"],
+                ["Ended in IVR", "ended_in_ivr"], ["Phantom (not offered)", "phantom"]]
+    .map(([n, k]) => s ? [n, num(t[k]), num(s[k])] : [n, num(t[k])]);
+  table(document.getElementById("totals"), s ? ["", "Observed", "Simulated"]
+                                             : ["", "Calls"], rows);
+}
+
+// Interval charts.
+{
+  const box = document.getElementById("intervalCharts");
+  const labels = OBS.by_interval.map(g => g.key);
+  const series = (f, name) => {
+    const out = [{name: "observed", color: C_OBS, values: OBS.by_interval.map(f)}];
+    if (SIM && SIM.by_interval) out.push({name: "simulated", color: C_SIM,
+                                          values: SIM.by_interval.map(f)});
+    return out;
+  };
+  lineChart(box, "Arrivals per interval (mean per day)", labels,
+            series(g => g.offered_per_day), "count");
+  lineChart(box, `Service level (answered within ${OBS.options.sl_seconds} s)`, labels,
+            series(g => kpi(g, "service_level")), "ratio");
+  lineChart(box, "Average speed of answer (s)", labels, series(g => kpi(g, "asa_seconds")), "s");
+  lineChart(box, "Abandonment rate", labels, series(g => kpi(g, "abandonment_rate")), "ratio");
+}
+
+// Day charts.
+{
+  const box = document.getElementById("dayCharts");
+  const d = OBS.by_day, labels = d.map(g => g.key);
+  stackedBars(box, "Calls per day", labels, [
+    {name: "answered", color: C_OBS, values: d.map(g => g.answered)},
+    {name: "abandoned in queue", color: "#d9534f", values: d.map(g => g.abandoned_in_queue)},
+    {name: "ended in IVR", color: "#9aa5b1", values: d.map(g => g.ended_in_ivr)}]);
+  const simDay = SIM && SIM.by_day ? new Map(SIM.by_day.map(g => [g.key, g])) : null;
+  const ser = (key, name, color) => {
+    const out = [{name, color, values: d.map(g => kpi(g, key))}];
+    if (simDay) out.push({name: name + " (simulated)", color: C_SIM,
+                          values: d.map(g => kpi(simDay.get(g.key), key))});
+    return out;
+  };
+  lineChart(box, "Answer rate and service level per day", labels,
+            [...ser("answer_rate", "answer rate", C_OBS),
+             ...ser("service_level", "service level", "#2a9d8f")].filter(s => s),
+            "ratio");
+}
+
+// Heat maps.
+{
+  const box = document.getElementById("heat");
+  const hours = [...Array(24).keys()].map(h => String(h).padStart(2, "0"));
+  const wh = OBS.weekday_hour;
+  heatMap(box, "Arrivals by weekday and hour (whole period)", wh.weekdays, hours, wh.offered,
+          "count");
+  heatMap(box, "Service level by weekday and hour", wh.weekdays, hours, wh.service_level,
+          "ratio");
+}
+
+// Agents.
+{
+  const box = document.getElementById("agents");
+  const a = OBS.by_agent;
+  if (!a.length) {
+    el("p", {class: "nodata"}, box, "no data: the log attributes no call to an agent");
+  } else {
+    hBars(box, "Occupancy (talk time / paid time)",
+          a.map(g => ({label: g.key, value: kpi(g, "occupancy"),
+                       note: g.paid_hours + " h paid"})), "ratio");
+    hBars(box, "Agent utilization ((productive + ready) / paid time)",
+          a.map(g => ({label: g.key, value: kpi(g, "utilization")})), "ratio");
+    hBars(box, "Answered calls", a.map(g => ({label: g.key, value: g.answered})), "count");
+  }
+}
+
+// KPI table.
+{
+  const t = OBS.totals, s = SIM ? SIM.totals : null;
+  const rows = OBS.kpi_definitions.map(def => {
+    const v = t.kpis[def.key];
+    const why = v === null && t.no_data ? (t.no_data[def.key] || "no data") : null;
+    const row = [def.name + " (" + def.name_zh + ")", {text: def.formula, cls: ""},
+                 why ? {text: why, cls: "nodata"} : val(v, def.unit)];
+    if (s) row.push(val(s.kpis ? s.kpis[def.key] : null, def.unit));
+    return row;
+  });
+  table(document.getElementById("kpiTable"),
+        s ? ["KPI", "Formula", "Observed", "Simulated"] : ["KPI", "Formula", "Value"], rows);
+  el("p", {class: "muted"}, document.getElementById("kpiTable"),
+     `T = ${OBS.options.sl_seconds} s; short abandons wait under ` +
+     `${OBS.options.short_abandon_seconds} s; repeat window ` +
+     `${OBS.options.repeat_window_hours} h.`);
+}
+
+// Groups.
+{
+  const box = document.getElementById("groups");
+  const cols = [["answer_rate", "ratio"], ["service_level", "ratio"], ["asa_seconds", "s"],
+                ["abandonment_rate", "ratio"], ["fcr_rate", "ratio"]];
+  for (const [name, list] of [["Month", OBS.by_month], ["ISO week", OBS.by_week],
+                              ["Type (queue)", OBS.by_type], ["Channel", OBS.by_channel]]) {
+    el("h3", {}, box, name);
+    table(box, [name, "Offered", "Answered", "Abandoned", "Answer rate", "Service level",
+                "ASA", "Abandonment", "FCR"],
+          list.map(g => [g.key, num(g.offered), num(g.answered), num(g.abandoned_in_queue),
+                         ...cols.map(([k, u]) => val(kpi(g, k), u))]));
+  }
+}
+
+// Approximations and input.
+{
+  const ul = document.getElementById("approx");
+  for (const a of OBS.approximations) el("li", {}, ul, a.kpi + ": " + a.text);
+  const box = document.getElementById("input");
+  const inp = OBS.input;
+  if (!inp) {
+    el("p", {class: "muted"}, box, "No input summary.");
+  } else {
+    el("p", {}, box, `${inp.rows} rows read, ${inp.bad_rows} bad rows skipped` +
+       (inp.format ? ` (format ${inp.format})` : ""));
+    if (inp.bad_row_samples && inp.bad_row_samples.length) {
+      table(box, ["Line", "Reason"], inp.bad_row_samples.map(b => [b.line, b.reason]));
+    }
+    if (inp.corrections && Object.keys(inp.corrections).length) {
+      el("h3", {}, box, "Rows adjusted while reading");
+      table(box, ["Adjustment", "Rows"],
+            Object.entries(inp.corrections).map(([k, v]) => [k, num(v)]));
+    }
+  }
+}
+</script>
+</body></html>
+)KEFU";
+
+std::string scriptJson(const Json& j) {
+  std::string s = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  out.reserve(s.size() + 64);
+  // '<' occurs only inside JSON strings, where \u003c means the same; no "</script>".
+  for (char c : s) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status writeFile(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::path tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::unavailable("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Status::unavailable("cannot rename " + tmp.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+Status writeReport(const std::string& dir, const nlohmann::json& observed,
+                   const nlohmann::json* simulated) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::invalidArgument(dir + ": cannot create the directory: " + ec.message());
+  Json json = observed;
+  if (simulated) json["simulated"] = *simulated;
+  if (auto s = writeFile(std::filesystem::path(dir) / "report.json", json.dump(2) + "\n");
+      !s.ok()) {
+    return s;
+  }
+  // Both slots are found in the template before anything is inserted, so that text in the
+  // data can never be taken for a slot.
+  const std::string_view page = kPage;
+  const size_t obsAt = page.find("@OBSERVED@"), simAt = page.find("@SIMULATED@");
+  std::string html;
+  html.append(page.substr(0, obsAt));
+  html.append(scriptJson(observed));
+  html.append(page.substr(obsAt + 10, simAt - obsAt - 10));
+  html.append(simulated ? scriptJson(*simulated) : std::string("null"));
+  html.append(page.substr(simAt + 11));
+  return writeFile(std::filesystem::path(dir) / "report.html", html);
+}
+
+}  // namespace kefu::calls
