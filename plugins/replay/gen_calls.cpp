@@ -109,7 +109,7 @@ std::vector<Shift> staffDay(double callsToday, std::mt19937_64& rng) {
   for (int h = kOpenFrom / 1800; h < kOpenTo / 1800; ++h) {
     double perSecond = callsToday * kHourly[h / 2] / hourSum / 3600.0;
     double load = perSecond * meanHandle;
-    double n = load + 0.5 * std::sqrt(load) + 0.6 * normal(rng);
+    double n = load + 0.25 * std::sqrt(load) + 0.7 * normal(rng);
     need[h] = std::max(1, static_cast<int>(std::lround(n)));
   }
   // Agent k works every half hour that needs more than k agents.
