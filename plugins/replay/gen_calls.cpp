@@ -58,7 +58,9 @@ double normal(std::mt19937_64& rng) {
 }
 int poisson(std::mt19937_64& rng, double mean) {
   if (mean <= 0) return 0;
-  if (mean > 50) return std::max(0, static_cast<int>(std::lround(mean + std::sqrt(mean) * normal(rng))));
+  if (mean > 50) {  // the normal approximation is close enough and O(1)
+    return std::max(0, static_cast<int>(std::lround(mean + std::sqrt(mean) * normal(rng))));
+  }
   double l = std::exp(-mean), p = 1.0;
   int k = 0;
   do {

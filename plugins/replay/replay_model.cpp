@@ -73,15 +73,18 @@ int64_t PatienceCurve::quantile(double u) const {
 uint16_t CallTable::intern(std::vector<std::string>& names,
                            std::unordered_map<std::string, uint16_t>& index,
                            const std::string& s) {
+  // Logs repeat the same few names row after row: check the last one before hashing.
+  uint16_t& last = &names == &types_ ? lastType_ : &names == &channels_ ? lastChannel_ : lastAgent_;
+  if (last < names.size() && names[last] == s) return last;
   auto it = index.find(s);
-  if (it != index.end()) return it->second;
+  if (it != index.end()) return last = it->second;
   if (names.size() >= kNoAgent) {
     throw std::runtime_error("more than 65,534 distinct call types, channels or agents");
   }
   auto id = static_cast<uint16_t>(names.size());
   names.push_back(s);
   index.emplace(s, id);
-  return id;
+  return last = id;
 }
 
 void CallTable::add(const calls::CallRecord& r) {
@@ -612,9 +615,10 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   while (true) {
     // The earliest of: the next arrival, the next own event, the router's next timer.
     bool haveArrival = next < n;
-    int64_t arrivalT = haveArrival
-                           ? (calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs)
-                           : INT64_MAX;
+    int64_t arrivalT = INT64_MAX;
+    if (haveArrival) {
+      arrivalT = calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs;
+    }
     bool haveEvent = !events_.empty();
     if (!haveArrival && !haveEvent && !due) break;
     // Ends and shift starts at the same moment come before an arrival, the rest after.

@@ -105,6 +105,7 @@ class CallTable {
   std::string arena_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
+  uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
   std::vector<std::vector<int32_t>> handleByTypeHour_, handleByType_;
   std::vector<int32_t> handleAll_;
   std::vector<PatienceCurve> patienceByType_;

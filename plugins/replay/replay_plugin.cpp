@@ -5,8 +5,11 @@
 // the observed calls beside the simulated ones; `kefu gen-calls` writes realistic logs.
 // Nothing is stored: the model lives in memory for the length of the command.
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -78,6 +81,69 @@ void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& si
   }
   row("total", obs.total, sim.total);
 }
+
+// Feeds a KpiAccumulator on a thread of its own, in batches: the KPIs of the observed log
+// are computed while the model reads it, and those of the simulation while it runs.
+class BackgroundKpis {
+ public:
+  explicit BackgroundKpis(calls::KpiAccumulator& kpis) : kpis_(kpis), worker_([this] { work(); }) {
+    batch_.reserve(kBatch);
+  }
+  ~BackgroundKpis() { finish(); }
+
+  void add(const calls::CallRecord& r) {
+    batch_.push_back(r);
+    if (batch_.size() >= kBatch) handOver();
+  }
+  // Waits until every record added so far is in the accumulator; call before finish() of
+  // the accumulator and before addPresence().
+  void finish() {
+    if (!worker_.joinable()) return;
+    handOver();
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+ private:
+  static constexpr size_t kBatch = 8192;
+  void handOver() {
+    std::unique_lock lock(mu_);
+    // At most one batch waits, so memory stays bounded when the accumulator is slower.
+    cv_.wait(lock, [this] { return !pending_; });
+    full_.swap(batch_);
+    pending_ = true;
+    lock.unlock();
+    cv_.notify_all();
+    batch_.clear();
+    batch_.reserve(kBatch);
+  }
+  void work() {
+    std::vector<calls::CallRecord> mine;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return pending_ || done_; });
+        if (!pending_ && done_) return;
+        mine.swap(full_);
+        pending_ = false;
+      }
+      cv_.notify_all();
+      for (const auto& r : mine) kpis_.add(r);
+      mine.clear();
+    }
+  }
+
+  calls::KpiAccumulator& kpis_;
+  std::vector<calls::CallRecord> batch_, full_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false, done_ = false;
+  std::thread worker_;
+};
 
 class ReplayPlugin : public Plugin {
  public:
@@ -197,8 +263,8 @@ class ReplayPlugin : public Plugin {
       return 2;
     }
     double seed = 0, sl = 0;
-    if (!parseNumber(a.get("--seed"), seed) || seed < 0 || !parseNumber(a.get("--sl-seconds"), sl) ||
-        sl < 1) {
+    if (!parseNumber(a.get("--seed"), seed) || seed < 0 ||
+        !parseNumber(a.get("--sl-seconds"), sl) || sl < 1) {
       io.err << "kefu replay: --seed takes a number >= 0, --sl-seconds a number >= 1\n";
       return 2;
     }
@@ -212,11 +278,14 @@ class ReplayPlugin : public Plugin {
     kpiOptions.serviceLevelThreshold = std::chrono::seconds(static_cast<int64_t>(sl));
     calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
     CallTable table;
-    while ((*reader)->next(rec)) {
-      observed.add(rec);
-      table.add(rec);
+    {
+      BackgroundKpis observedKpis(observed);
+      while ((*reader)->next(rec)) {
+        observedKpis.add(rec);
+        table.add(rec);
+      }
+      table.finish();
     }
-    table.finish();
     double parseS = secondsSince(t0);
 
     std::vector<Shift> staffing;
@@ -256,16 +325,18 @@ class ReplayPlugin : public Plugin {
       bool answered = c.handleMs >= 0;
       obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
     }
+    std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
+    auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
     ReplaySink sink;
     sink.record = [&](const calls::CallRecord& r) {
-      simulated.add(r);
+      simulatedKpis->add(r);
       if (r.queueStartMs < 0) return;
       bool answered = r.outcome == calls::Outcome::kAnswered;
       simSummary.add(dayOf(r.arrivalMs), answered,
                      answered ? (r.serviceStartMs - r.queueStartMs) / 1000.0 : 0);
     };
     sink.presence = [&](const std::string& agent, int64_t from, int64_t to) {
-      simulated.addPresence(agent, from, to);
+      presence.emplace_back(agent, from, to);
     };
     auto t1 = SteadyClock::now();
     auto stats = runReplay(table, factory->configuredQueues(),
@@ -275,6 +346,8 @@ class ReplayPlugin : public Plugin {
       io.err << "kefu replay: " << stats.status().message() << "\n";
       return 2;
     }
+    simulatedKpis.reset();
+    for (const auto& [agent, from, to] : presence) simulated.addPresence(agent, from, to);
     double modelS = secondsSince(t1);
     auto t2 = SteadyClock::now();
     nlohmann::json obsJson = observed.finish();
