@@ -12,10 +12,12 @@
 # the call in hand first.
 #
 #   replay_simpy.py FILE [--days N] [--seed S] [--count-only]
-# prints "simpy: calls=... offered=... answered=... abandoned=... asa_s=... simulated_calls=..."
+# prints "simpy: rows=... offered=... answered=... abandoned=... asa_s=... agents=... read_s=...
+# model_s=..." (read_s: reading the whole file; model_s: estimating inputs and simulating).
 import bisect
 import random
 import sys
+import time
 from collections import defaultdict
 
 from SimPy.Simulation import (Process, PriorityQ, Resource, activate, hold, initialize, now,
@@ -215,10 +217,12 @@ def main():
     path = args[0]
     days = int(args[args.index("--days") + 1]) if "--days" in args else 0
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
+    t0 = time.monotonic()
     rows, calls = read_calls(path, days)
     if "--count-only" in args:  # how many calls the whole file offers, for extrapolation
         print("simpy: rows=%d offered=%d" % (rows, len(calls)))
         return
+    t1 = time.monotonic()
     model = Model(calls, seed)
     blocks = shifts(calls)
     stats = Stats()
@@ -236,8 +240,9 @@ def main():
     activate(src, src.run(calls, agents, model, stats))
     simulate(until=calls[-1][0] + 30 * DAY if calls else 0)
     asa = stats.wait / stats.answered if stats.answered else 0.0
-    print("simpy: rows=%d offered=%d answered=%d abandoned=%d asa_s=%.1f agents=%d"
-          % (rows, len(calls), stats.answered, stats.abandoned, asa, len(blocks)))
+    print("simpy: rows=%d offered=%d answered=%d abandoned=%d asa_s=%.1f agents=%d "
+          "read_s=%.2f model_s=%.2f" % (rows, len(calls), stats.answered, stats.abandoned, asa,
+                                        len(blocks), t1 - t0, time.monotonic() - t1))
 
 
 if __name__ == "__main__":
