@@ -146,7 +146,8 @@ std::vector<std::string> scanOption(int argc, char** argv, const std::string& na
 }
 
 // A command that an enabled plugin registered, e.g. `kefu journal tail --config F`.
-int runPluginCommand(int argc, char** argv) {
+// `standalone`: the command also runs without --config (see runStandalone()).
+int runPluginCommand(int argc, char** argv, bool standalone = false) {
   CommonOptions common;
   auto configs = scanOption(argc, argv, "--config");
   if (configs.empty()) configs = scanOption(argc, argv, "-c");
@@ -193,7 +194,7 @@ int runPluginCommand(int argc, char** argv) {
     b->command = &entry.command;
     b->app = parent;
     CommonOptions ignored;
-    ignored.addTo(parent);
+    ignored.addTo(parent, !standalone);
     for (const auto& opt : entry.command.options) {
       CLI::Option* o;
       if (opt.flag) {
@@ -306,7 +307,7 @@ int runStandalone(const StandaloneCommand& cmd, int argc, char** argv) {
   for (int i = rest; i < argc; ++i) args.emplace_back(argv[i]);
   std::vector<char*> raw;
   for (auto& a : args) raw.push_back(a.data());
-  int code = runPluginCommand(static_cast<int>(raw.size()), raw.data());
+  int code = runPluginCommand(static_cast<int>(raw.size()), raw.data(), true);
   if (!dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "call_log_internal.h"
 
@@ -58,12 +59,21 @@ bool LineSource::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+  if (end_ == buf_.size()) {
+    if (buf_.size() >= kMaxLineBytes) {
+      // No end of line in 16 MiB: not a text log, or a broken one; stop rather than grow.
+      stopReason_ = "line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB";
+      eof_ = true;
+      begin_ = end_ = 0;
+      return false;
+    }
+    buf_.resize(buf_.size() * 2);
+  }
   while (true) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      // A read error ends the file like EOF would; the caller's counts show how far it got.
+      if (n < 0) stopReason_ = std::string("read error: ") + std::strerror(errno);
       eof_ = true;
       return false;
     }
@@ -221,12 +231,6 @@ const char* correctionName(Correction c) {
 
 namespace {
 
-const char* stepName(int s) {
-  static constexpr const char* kNames[] = {"arrival",     "ivr_exit",      "queue_start",
-                                           "queue_exit",  "service_start", "service_end"};
-  return kNames[s];
-}
-
 std::string stepText(const RawTimes& raw, int s) {
   if (raw.dateMode) return clockText(raw.t[s]);
   return std::to_string(raw.t[s]) + " ms";
@@ -234,8 +238,12 @@ std::string stepText(const RawTimes& raw, int s) {
 
 }  // namespace
 
+const StepNames kFieldStepNames = {"arrival",    "ivr_exit",      "queue_start",
+                                   "queue_exit", "service_start", "service_end"};
+
 bool buildTimeline(const RawTimes& rawIn, RawOutcome outcome, CallRecord& out,
-                   Corrections& corr, std::string& reason) {
+                   Corrections& corr, std::string& reason, const StepNames& names) {
+  auto stepName = [&](int s) { return names[s]; };
   RawTimes raw = rawIn;
   if (raw.t[kArrival] < 0) {
     reason = "no arrival time";
@@ -410,6 +418,7 @@ class AnonymousBankReader : public ReaderBase {
       if (parse(line, out, reason)) return true;
       addBad(src_.lineNo(), std::move(reason));
     }
+    noteEnd();
     return false;
   }
 
@@ -447,15 +456,13 @@ class AnonymousBankReader : public ReaderBase {
       }
     }
     int64_t priority = 0;
-    if (!parseInt(f[11], raw.queueSeconds) || raw.queueSeconds < 0 ||
-        !parseInt(f[15], raw.serviceSeconds) || raw.serviceSeconds < 0 ||
-        !parseInt(f[3], priority)) {
-      int col = !parseInt(f[11], raw.queueSeconds) || raw.queueSeconds < 0 ? 11
-                : !parseInt(f[15], raw.serviceSeconds) || raw.serviceSeconds < 0 ? 15
-                                                                                  : 3;
-      reason = std::string(kBankColumns[col]) + " '" + std::string(f[col]) +
-               "' is not a non-negative integer";
-      return false;
+    for (auto [col, dst] : {std::pair{11, &raw.queueSeconds}, std::pair{15, &raw.serviceSeconds},
+                            std::pair{3, &priority}}) {
+      if (!parseInt(f[col], *dst) || *dst < 0) {
+        reason = std::string(kBankColumns[col]) + " '" + std::string(f[col]) +
+                 "' is not a non-negative integer";
+        return false;
+      }
     }
     RawOutcome oc;
     std::string_view o = f[12];
@@ -473,10 +480,9 @@ class AnonymousBankReader : public ReaderBase {
       reason = "vru+line and call_id must not be empty";
       return false;
     }
-    if (!buildTimeline(raw, oc, out, corr_, reason)) {
-      // Name the source's columns rather than the record's fields.
-      return false;
-    }
+    static constexpr StepNames kBankSteps = {"vru_entry", "vru_exit", "q_start",
+                                             "q_exit",    "ser_start", "ser_exit"};
+    if (!buildTimeline(raw, oc, out, corr_, reason, kBankSteps)) return false;
     out.id.assign(f[0]);
     out.id.push_back('-');
     out.id.append(f[1]);

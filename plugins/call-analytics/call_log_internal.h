@@ -32,6 +32,10 @@ class LineSource {
   // 1-based number of the line last returned.
   uint64_t lineNo() const { return lineNo_; }
   uint64_t bytesConsumed() const { return consumed_; }
+  // Why reading stopped before the end of the file (a read error, a line longer than
+  // kMaxLineBytes); empty after a clean end.
+  const std::string& stopReason() const { return stopReason_; }
+  static constexpr size_t kMaxLineBytes = 16 << 20;
 
  private:
   bool fill();
@@ -43,6 +47,7 @@ class LineSource {
   bool eof_ = false;
   uint64_t lineNo_ = 0;
   uint64_t consumed_ = 0;
+  std::string stopReason_;
 };
 
 // Splits `line` at `delim` into `out` (up to out.size() fields); returns the number of fields
@@ -95,8 +100,12 @@ using Corrections = std::array<uint64_t, kCorrections>;
 
 // Fills the times and outcome of `out` from `raw`; false with `reason` for a row that cannot
 // be used. The rules are in sdk-docs/call-logs.md.
+// `names` are the source's names of the six steps, for messages.
+using StepNames = std::array<const char*, kSteps>;
+extern const StepNames kFieldStepNames;  // arrival, ivr_exit, queue_start, ...
 bool buildTimeline(const RawTimes& raw, RawOutcome outcome, CallRecord& out,
-                   Corrections& corrections, std::string& reason);
+                   Corrections& corrections, std::string& reason,
+                   const StepNames& names = kFieldStepNames);
 
 // "1:02:03" for messages.
 std::string clockText(int64_t msOfDay);
@@ -121,12 +130,21 @@ class ReaderBase : public CallReader {
     ++badCount_;
     if (bad_.size() < kKeptBadRows) bad_.push_back({line, std::move(reason)});
   }
+  // At the end of the rows: a source that stopped early is reported as a bad row, so that
+  // the unread rest of the file is never lost silently.
+  void noteEnd() {
+    if (!src_.stopReason().empty() && !endNoted_) {
+      endNoted_ = true;
+      addBad(src_.lineNo() + 1, src_.stopReason() + "; the rest of the file is not read");
+    }
+  }
 
   LineSource src_;
   uint64_t rows_ = 0;
   uint64_t badCount_ = 0;
   std::vector<BadRow> bad_;
   Corrections corr_{};
+  bool endNoted_ = false;
 };
 
 

@@ -381,6 +381,7 @@ class MappedReader : public ReaderBase {
       if (parse(line, out, reason)) return true;
       addBad(src_.lineNo(), std::move(reason));
     }
+    noteEnd();
     return false;
   }
 

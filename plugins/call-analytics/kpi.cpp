@@ -148,10 +148,10 @@ Json countsJson(const Counts& c) {
               {"kpis", std::move(k)}};
 }
 
+// 24 bytes per contact of an identified customer: what first-contact resolution needs.
 struct Contact {
   int64_t ms;
   int32_t type, channel, agent;  // indices; agent -1 when none
-  int64_t day;
 };
 
 struct Agent {
@@ -196,6 +196,7 @@ struct KpiAccumulator::Impl {
   int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
   bool anyChat = false;
   uint64_t anonymousContacts = 0;
+  uint64_t withoutArrival = 0;
 
   Counts& day(int64_t d) {
     if (d != lastDay) {
@@ -225,7 +226,11 @@ KpiAccumulator::~KpiAccumulator() = default;
 
 void KpiAccumulator::add(const CallRecord& c) {
   Impl& m = *impl_;
-  if (c.arrivalMs < 0) return;
+  if (c.arrivalMs < 0) {
+    // Readers never produce these; a generator might. Counted so that none vanishes.
+    ++m.withoutArrival;
+    return;
+  }
   int64_t wait = 0;
   if (c.queueStartMs >= 0 && c.queueExitMs >= c.queueStartMs) {
     wait = c.queueExitMs - c.queueStartMs;
@@ -268,7 +273,7 @@ void KpiAccumulator::add(const CallRecord& c) {
   if (c.customer.empty()) {
     ++m.anonymousContacts;
   } else {
-    m.contacts[c.customer].push_back({c.arrivalMs, type, channel, agentIndex, day});
+    m.contacts[c.customer].push_back({c.arrivalMs, type, channel, agentIndex});
   }
 }
 
@@ -391,7 +396,8 @@ Json KpiAccumulator::finish() const {
     for (size_t i = 0; i < list.size(); ++i) {
       bool repeated = i + 1 < list.size() && list[i + 1].ms - list[i].ms <= window;
       const Contact& c = list[i];
-      for (Counts* g : {&total, &days[c.day], &byType[c.type], &byChannel[c.channel],
+      Counts* day = &days[floorDiv(c.ms, kDayMs)];
+      for (Counts* g : {&total, day, &byType[c.type], &byChannel[c.channel],
                         c.agent >= 0 ? &agentCounts[c.agent] : nullptr}) {
         if (!g) continue;
         ++g->fcrContacts;
@@ -494,6 +500,7 @@ Json KpiAccumulator::finish() const {
     }
   }
   totals["no_data"] = std::move(noData);
+  if (m.withoutArrival) totals["ignored_without_arrival"] = m.withoutArrival;
   totals["paid_hours"] = std::round(paidAll / 36'000.0) / 100.0;
   totals["productive_hours"] = std::round(productiveAll / 36'000.0) / 100.0;
   out["totals"] = std::move(totals);

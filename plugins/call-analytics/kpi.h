@@ -20,7 +20,8 @@ struct KpiOptions {
   // A second contact by the same (identified) customer within this window means the first
   // was not resolved (first-contact resolution).
   std::chrono::hours repeatWindow{72};
-  // Width of the intervals of the per-interval series and charts.
+  // Width of the intervals of the per-interval series and charts. It must divide the day;
+  // another width is replaced by 30 min (report.json's options show the width used).
   std::chrono::minutes interval{30};
   // Inferred presence: an agent's services less than this apart belong to one shift block.
   std::chrono::minutes shiftGap{30};
@@ -35,6 +36,8 @@ class KpiAccumulator {
   KpiAccumulator(const KpiAccumulator&) = delete;
   KpiAccumulator& operator=(const KpiAccumulator&) = delete;
 
+  // A record without an arrival time is not counted anywhere except in
+  // totals.ignored_without_arrival.
   void add(const CallRecord& call);
   // Agent presence for utilization, if known: the agent was signed in over [fromMs, toMs).
   // Without it, paid time is inferred from the log (and the report says so).

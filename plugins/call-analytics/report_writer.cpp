@@ -98,7 +98,8 @@ function lineChart(parent, title, labels, series, unit) {
   const every = Math.max(1, Math.ceil(labels.length / 12));
   labels.forEach((lab, i) => {
     if (i % every) return;
-    el("svg:text", {x: x(i), y: H - B + 14, "text-anchor": "middle"}, svg, lab);
+    el("svg:text", {x: x(i), y: H - B + 14, "text-anchor": "middle"}, svg,
+       /^\d{4}-\d{2}-\d{2}$/.test(lab) ? lab.slice(5) : lab);
   });
   for (const s of series) {
     let d = "", pen = false;
@@ -107,7 +108,8 @@ function lineChart(parent, title, labels, series, unit) {
       d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1);
       pen = true;
     });
-    el("svg:path", {d, fill: "none", stroke: s.color, "stroke-width": 2}, svg);
+    el("svg:path", {d, fill: "none", stroke: s.color, "stroke-width": 2,
+                    "stroke-dasharray": s.dash ? "5 3" : "none"}, svg);
     s.values.forEach((v, i) => {
       if (v === null || v === undefined) return;
       const dot = el("svg:circle", {cx: x(i), cy: y(v), r: 2, fill: s.color}, svg);
@@ -257,15 +259,16 @@ document.getElementById("subtitle").textContent =
     {name: "abandoned in queue", color: "#d9534f", values: d.map(g => g.abandoned_in_queue)},
     {name: "ended in IVR", color: "#9aa5b1", values: d.map(g => g.ended_in_ivr)}]);
   const simDay = SIM && SIM.by_day ? new Map(SIM.by_day.map(g => [g.key, g])) : null;
+  // Simulated series are dashed in the colour of their observed series.
   const ser = (key, name, color) => {
     const out = [{name, color, values: d.map(g => kpi(g, key))}];
-    if (simDay) out.push({name: name + " (simulated)", color: C_SIM,
+    if (simDay) out.push({name: name + " (simulated, dashed)", color, dash: true,
                           values: d.map(g => kpi(simDay.get(g.key), key))});
     return out;
   };
   lineChart(box, "Answer rate and service level per day", labels,
             [...ser("answer_rate", "answer rate", C_OBS),
-             ...ser("service_level", "service level", "#2a9d8f")].filter(s => s),
+             ...ser("service_level", "service level", "#2a9d8f")],
             "ratio");
 }
 
@@ -290,8 +293,19 @@ document.getElementById("subtitle").textContent =
     hBars(box, "Occupancy (talk time / paid time)",
           a.map(g => ({label: g.key, value: kpi(g, "occupancy"),
                        note: g.paid_hours + " h paid"})), "ratio");
-    hBars(box, "Agent utilization ((productive + ready) / paid time)",
-          a.map(g => ({label: g.key, value: kpi(g, "utilization")})), "ratio");
+    if (a.some(g => g.presence === "given")) {
+      hBars(box, "Agent utilization ((productive + ready) / paid time)",
+            a.map(g => ({label: g.key, value: kpi(g, "utilization"), note: g.presence})),
+            "ratio");
+    } else {
+      const c = card(box, "Agent utilization ((productive + ready) / paid time)");
+      el("p", {class: "nodata"}, c, "100 % for every agent by construction: paid time is " +
+         "inferred from the services themselves and the log has no break or away states " +
+         "(see Approximations). Occupancy is the informative figure here.");
+      hBars(box, "Inferred paid hours",
+            a.map(g => ({label: g.key, value: g.paid_hours,
+                         note: g.shift_blocks + " shift blocks"})), "count");
+    }
     hBars(box, "Answered calls", a.map(g => ({label: g.key, value: g.answered})), "count");
   }
 }
@@ -335,6 +349,11 @@ document.getElementById("subtitle").textContent =
   const ul = document.getElementById("approx");
   for (const a of OBS.approximations) el("li", {}, ul, a.kpi + ": " + a.text);
   const box = document.getElementById("input");
+  if (SIM && SIM.replay && typeof SIM.replay === "object") {
+    el("h3", {}, box, "Simulation");
+    table(box, ["", "Value"], Object.entries(SIM.replay).map(([k, v]) =>
+      [k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v) : num(v)]));
+  }
   const inp = OBS.input;
   if (!inp) {
     el("p", {class: "muted"}, box, "No input summary.");
