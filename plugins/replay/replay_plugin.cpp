@@ -68,13 +68,16 @@ void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& si
     auto pct = [](uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
     auto asa = [](const DaySummary::Counts& c) { return c.answered ? c.waitS / c.answered : 0.0; };
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%-10s %8llu  %6.1f %6.1f  %7.1f %7.1f  %6.1f %6.1f\n",
+    std::snprintf(buf, sizeof buf, "%-10s %9llu  %6.1f %6.1f  %6.1f %6.1f  %5.1f %6.1f\n",
                   label.c_str(), static_cast<unsigned long long>(o.offered),
                   pct(o.answered, o.offered), pct(s.answered, s.offered), asa(o), asa(s),
                   pct(o.abandoned, o.offered), pct(s.abandoned, s.offered));
     out << buf;
   };
-  out << "day         offered  answ%obs  sim  ASA s obs    sim  aband%obs  sim\n";
+  // Shares of the calls that reached the agent queue (the report's agent answer rate and
+  // abandonment rate); ASA in seconds.
+  out << "day          queued  answered %   ASA seconds  abandoned %\n"
+         "                      obs    sim     obs    sim    obs    sim\n";
   for (const auto& [day, o] : obs.days) {
     auto it = sim.days.find(day);
     row(dayName(day), o, it == sim.days.end() ? DaySummary::Counts{} : it->second);
