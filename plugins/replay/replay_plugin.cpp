@@ -4,6 +4,7 @@
 // (kefu::RouterFactory, from routing-acd) on a virtual clock and writes the KPI report of
 // the observed calls beside the simulated ones; `kefu gen-calls` writes realistic logs.
 // Nothing is stored: the model lives in memory for the length of the command.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -277,6 +278,11 @@ class ReplayPlugin : public Plugin {
              << " (enable routing-acd)\n";
       return 1;
     }
+    // Queue names can only be checked against routing-acd's queues now; point at the key.
+    if (auto s = checkQueues(factory->configuredQueues()); !s.ok()) {
+      io.err << "kefu replay: " << s.message() << "\n";
+      return 2;
+    }
     calls::KpiOptions kpiOptions;
     kpiOptions.serviceLevelThreshold = std::chrono::seconds(static_cast<int64_t>(sl));
     calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
@@ -390,6 +396,27 @@ class ReplayPlugin : public Plugin {
                   secondsSince(t0));
     io.out << buf << "replay: report in " << out << "/report.html\n";
     return 0;
+  }
+
+  Status checkQueues(const std::vector<QueueSpec>& queues) const {
+    auto known = [&](const std::string& name) {
+      return std::any_of(queues.begin(), queues.end(),
+                         [&](const QueueSpec& q) { return q.name == name; });
+    };
+    std::string names;
+    for (const auto& q : queues) names += (names.empty() ? "" : ", ") + q.name;
+    const std::string why = " is not a queue of routing-acd (its queues: " +
+                            (names.empty() ? std::string("none") : names) + ")";
+    const ConfigValue& cfg = ctx_->config();
+    if (const ConfigValue* map = cfg.find("queue_for_type")) {
+      for (const auto& [type, queue] : options_.queueForType) {
+        if (!known(queue)) return map->error(type, "'" + queue + "'" + why);
+      }
+    }
+    if (!known(options_.defaultQueue)) {
+      return cfg.error("default_queue", "'" + options_.defaultQueue + "'" + why);
+    }
+    return {};
   }
 
   HostContext* ctx_ = nullptr;
