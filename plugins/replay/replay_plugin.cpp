@@ -6,6 +6,7 @@
 // Nothing is stored: the model lives in memory for the length of the command.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -217,8 +218,10 @@ class ReplayPlugin : public Plugin {
     double days, seed, scale, perDay;
     if (!parseNumber(a.get("--days"), days) || !parseNumber(a.get("--seed"), seed) ||
         !parseNumber(a.get("--scale"), scale) ||
-        !parseNumber(a.get("--calls-per-day"), perDay) || seed < 0) {
-      io.err << "kefu gen-calls: --days, --seed, --scale and --calls-per-day take numbers\n";
+        !parseNumber(a.get("--calls-per-day"), perDay) || seed < 0 || days != std::floor(days) ||
+        seed != std::floor(seed) || seed > 1e15) {
+      io.err << "kefu gen-calls: --days and --seed take whole numbers, --scale and "
+                "--calls-per-day numbers\n";
       return 2;
     }
     auto start = parseDate(a.get("--start"));
@@ -267,9 +270,10 @@ class ReplayPlugin : public Plugin {
       return 2;
     }
     double seed = 0, sl = 0;
-    if (!parseNumber(a.get("--seed"), seed) || seed < 0 ||
-        !parseNumber(a.get("--sl-seconds"), sl) || sl < 1) {
-      io.err << "kefu replay: --seed takes a number >= 0, --sl-seconds a number >= 1\n";
+    if (!parseNumber(a.get("--seed"), seed) || seed < 0 || seed != std::floor(seed) ||
+        seed > 1e15 || !parseNumber(a.get("--sl-seconds"), sl) || sl < 1 || sl > 86400) {
+      io.err << "kefu replay: --seed takes a whole number >= 0, --sl-seconds a number from 1 to "
+                "86400\n";
       return 2;
     }
     auto factory = ctx_->services().find<RouterFactory>();
