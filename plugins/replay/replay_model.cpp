@@ -36,11 +36,11 @@ double uniform01(std::mt19937_64& rng) {
 
 // ---- patience ----------------------------------------------------------------------------
 
-void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits) {
+void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits, bool sorted) {
   times_.clear();
   surv_.clear();
   events_ = 0;
-  std::sort(waits.begin(), waits.end());
+  if (!sorted) std::sort(waits.begin(), waits.end());
   double s = 1.0;
   size_t atRisk = waits.size();
   for (size_t i = 0; i < waits.size();) {
@@ -148,10 +148,17 @@ void CallTable::finish() {
       waits[c.type].push_back({c.patienceMs, true});
     }
   }
-  for (const auto& w : waits) allWaits.insert(allWaits.end(), w.begin(), w.end());
-  patienceAll_.build(std::move(allWaits));
+  // Sort each type once; the overall curve merges the sorted runs instead of sorting again.
+  for (auto& w : waits) {
+    std::sort(w.begin(), w.end());
+    size_t mid = allWaits.size();
+    allWaits.insert(allWaits.end(), w.begin(), w.end());
+    std::inplace_merge(allWaits.begin(), allWaits.begin() + static_cast<ptrdiff_t>(mid),
+                       allWaits.end());
+  }
+  patienceAll_.build(std::move(allWaits), true);
   patienceByType_.assign(nt, {});
-  for (size_t t = 0; t < nt; ++t) patienceByType_[t].build(std::move(waits[t]));
+  for (size_t t = 0; t < nt; ++t) patienceByType_[t].build(std::move(waits[t]), true);
 }
 
 const std::vector<int32_t>& CallTable::handleSamples(uint16_t type, int hour) const {
@@ -363,6 +370,17 @@ class Simulation : public RoutingListener {
     auto it = agentIdx_.find(id);
     return it == agentIdx_.end() ? -1 : it->second;
   }
+  // The router names an agent by the same string object each time; remember the last one
+  // seen per address and confirm by comparing, which is cheaper than hashing the name.
+  int agentIndexCached(const std::string& id) {
+    auto& slot = byAddress_[reinterpret_cast<uintptr_t>(&id) % byAddress_.size()];
+    if (slot.first == &id && slot.second >= 0 && agentNames_[slot.second] == id) {
+      return slot.second;
+    }
+    int a = agentIndex(id);
+    slot = {&id, a};
+    return a;
+  }
   static uint32_t callIndex(const std::string& id) {
     uint32_t i = 0;
     std::from_chars(id.data(), id.data() + id.size(), i);
@@ -390,6 +408,8 @@ class Simulation : public RoutingListener {
   std::vector<uint16_t> queueOfType_;
   std::vector<std::string> queueNames_;
   std::unordered_map<std::string, int> agentIdx_;
+  std::vector<std::pair<const std::string*, int>> byAddress_ =
+      std::vector<std::pair<const std::string*, int>>(1024, {nullptr, -1});
   std::vector<std::string> agentNames_;
   std::vector<int> onShifts_;
   std::vector<bool> pendingOut_;
@@ -515,7 +535,7 @@ void Simulation::onAssigned(const std::string& contactId, const std::string& age
   int64_t t = toMs(at);
   state_[i] = kServing;
   start_[i] = t;
-  int a = agentIndex(agentId);
+  int a = agentIndexCached(agentId);
   servedBy_[i] = a < 0 ? kNoAgent : static_cast<uint16_t>(a);
   handle_[i] = handleTime(t_.calls()[i]);
   events_.push({t + handle_[i], kEnd, i});
