@@ -13,7 +13,8 @@
 #
 #   replay_simpy.py FILE [--days N] [--seed S] [--count-only]
 # prints "simpy: rows=... offered=... answered=... abandoned=... asa_s=... agents=... read_s=...
-# model_s=..." (read_s: reading the whole file; model_s: estimating inputs and simulating).
+# model_s=... model_cpu_s=..." (read_s: reading the whole file; model_s: estimating inputs and
+# simulating, wall and CPU).
 import bisect
 import random
 import sys
@@ -222,7 +223,7 @@ def main():
     if "--count-only" in args:  # how many calls the whole file offers, for extrapolation
         print("simpy: rows=%d offered=%d" % (rows, len(calls)))
         return
-    t1 = time.monotonic()
+    t1, c1 = time.monotonic(), time.process_time()
     model = Model(calls, seed)
     blocks = shifts(calls)
     stats = Stats()
@@ -241,8 +242,9 @@ def main():
     simulate(until=calls[-1][0] + 30 * DAY if calls else 0)
     asa = stats.wait / stats.answered if stats.answered else 0.0
     print("simpy: rows=%d offered=%d answered=%d abandoned=%d asa_s=%.1f agents=%d "
-          "read_s=%.2f model_s=%.2f" % (rows, len(calls), stats.answered, stats.abandoned, asa,
-                                        len(blocks), t1 - t0, time.monotonic() - t1))
+          "read_s=%.2f model_s=%.2f model_cpu_s=%.2f"
+          % (rows, len(calls), stats.answered, stats.abandoned, asa, len(blocks), t1 - t0,
+             time.monotonic() - t1, time.process_time() - c1))
 
 
 if __name__ == "__main__":
