@@ -58,6 +58,26 @@ bool stringField(const Json& body, const char* key, std::string& out, bool requi
   return true;
 }
 
+// Private engines for simulations: the same AcdEngine, unlocked, with no store or bus.
+class AcdRouterFactory : public RouterFactory {
+ public:
+  explicit AcdRouterFactory(std::vector<QueueSpec> queues) : queues_(std::move(queues)) {}
+  std::unique_ptr<Router> create(RoutingListener* listener,
+                                 bool withConfiguredQueues) const override {
+    auto engine = std::make_unique<AcdEngine>();
+    engine->setListener(listener);
+    // configure() defined these queues in a trial engine already, so they cannot fail.
+    if (withConfiguredQueues) {
+      for (const auto& q : queues_) engine->defineQueue(q);
+    }
+    return engine;
+  }
+  std::vector<QueueSpec> configuredQueues() const override { return queues_; }
+
+ private:
+  std::vector<QueueSpec> queues_;
+};
+
 class RoutingAcd : public Plugin {
  public:
   Status configure(HostContext& ctx) override {
@@ -104,6 +124,8 @@ class RoutingAcd : public Plugin {
     }
     router_ = std::make_shared<LockedRouter>(std::make_unique<AcdEngine>());
     if (auto s = ctx.services().provide<Router>(router_); !s.ok()) return s;
+    auto factory = std::make_shared<AcdRouterFactory>(queues_);
+    if (auto s = ctx.services().provide<RouterFactory>(factory); !s.ok()) return s;
     if (auto s = addRoutes(); !s.ok()) return s;
     // Channels and call controls (channel_hub.h).
     hub_ = std::make_shared<ChannelHub>(ctx, *router_, outcomes_);
@@ -453,7 +475,8 @@ PluginInfo routingInfo() {
   PluginInfo info;
   info.description = "Automatic contact distribution: skills, priorities, strategies, overflow";
   info.kinds = {"router"};
-  info.provides = {Router::kInterfaceName, ChannelRegistry::kInterfaceName};
+  info.provides = {Router::kInterfaceName, ChannelRegistry::kInterfaceName,
+                   RouterFactory::kInterfaceName};
   info.maturity = Maturity::kBeta;
   info.configKeys = {
       {"queues", ConfigType::kArray,

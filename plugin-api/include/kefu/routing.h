@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,6 +153,24 @@ class Router {
 
   virtual Result<AgentState> agentState(const std::string& agentId) const = 0;
   virtual Result<QueueStats> queueStats(const std::string& queue, TimePoint now) const = 0;
+};
+
+// Makes private, in-memory Routers of the router plugin's own engine, for simulations
+// (`kefu replay`) that must follow the same decisions as the live router without touching
+// its state, the store or the event bus.
+class RouterFactory {
+ public:
+  static constexpr const char* kInterfaceName = "kefu.RouterFactory/1";
+  virtual ~RouterFactory() = default;
+
+  // A fresh Router that reports every decision to `listener` (not owned; may be null), on
+  // the calling thread. With `withConfiguredQueues` the deployment's queues are defined in
+  // it already (never its agents: the caller defines its own). The Router is not
+  // thread-safe; one thread drives it.
+  virtual std::unique_ptr<Router> create(RoutingListener* listener,
+                                         bool withConfiguredQueues) const = 0;
+  // The queues the deployment configures, in definition order.
+  virtual std::vector<QueueSpec> configuredQueues() const = 0;
 };
 
 inline const char* mediaName(Media m) {

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kefu gen-calls`: a seeded generator of realistic call logs in the anonymous-bank format
+// (tab-separated, CRLF; see sdk-docs/call-logs.md), so that the same reader reads real and
+// generated logs.
+//
+// Each day has a weekday volume (Mondays busiest, weekends quiet) and an intraday profile
+// (morning and afternoon peaks, near-empty nights while only the IVR answers). Call types
+// and priorities follow the shares of a retail financial center; handle times are
+// log-normal per type, patience Weibull. Agents work 07:00-24:00 in shifts sized by
+// square-root staffing on the expected load; the outcomes (wait, answer, abandonment) come
+// from an exact first-come-first-served multi-agent queue with abandonment, so waits and
+// abandonment are those of a real, slightly understaffed center.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "kefu/status.h"
+
+namespace kefu::replay {
+
+struct GenOptions {
+  std::string out;
+  int days = 1;
+  int64_t startDay = 0;       // days since 1970-01-01
+  uint64_t seed = 1;
+  double callsPerDay = 1200;  // average over the week, before `scale`
+  double scale = 1.0;
+};
+
+struct GenStats {
+  uint64_t calls = 0, answered = 0, abandoned = 0, endedInIvr = 0, phantom = 0, agents = 0;
+};
+
+// Parses "YYYY-MM-DD" into days since the epoch.
+Result<int64_t> parseDate(const std::string& s);
+
+Result<GenStats> generateCalls(const GenOptions& options);
+
+}  // namespace kefu::replay

@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "replay_model.h"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <queue>
+#include <sstream>
+
+namespace kefu::replay {
+namespace {
+
+constexpr uint16_t kNoAgent = 0xffff;
+constexpr int64_t kDayMs = 86'400'000;
+
+int32_t clampMs(int64_t v) {
+  return static_cast<int32_t>(std::clamp<int64_t>(v, 0, INT32_MAX));
+}
+
+int hourOf(int64_t ms) { return static_cast<int>(((ms % kDayMs) + kDayMs) % kDayMs / 3'600'000); }
+
+TimePoint toTime(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+int64_t toMs(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Uniform in (0, 1) from 53 random bits; the same on every platform for a given seed.
+double uniform01(std::mt19937_64& rng) {
+  return (static_cast<double>(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+}  // namespace
+
+// ---- patience ----------------------------------------------------------------------------
+
+void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits, bool sorted) {
+  times_.clear();
+  surv_.clear();
+  events_ = 0;
+  if (!sorted) std::sort(waits.begin(), waits.end());
+  double s = 1.0;
+  size_t atRisk = waits.size();
+  for (size_t i = 0; i < waits.size();) {
+    size_t j = i, died = 0;
+    while (j < waits.size() && waits[j].first == waits[i].first) died += waits[j++].second;
+    if (died > 0) {
+      s *= 1.0 - static_cast<double>(died) / static_cast<double>(atRisk);
+      times_.push_back(waits[i].first);
+      surv_.push_back(s);
+      events_ += died;
+    }
+    atRisk -= j - i;
+    i = j;
+  }
+}
+
+double PatienceCurve::survival(int64_t ms) const {
+  auto it = std::upper_bound(times_.begin(), times_.end(), ms);
+  return it == times_.begin() ? 1.0 : surv_[it - times_.begin() - 1];
+}
+
+int64_t PatienceCurve::quantile(double u) const {
+  // surv_ is non-increasing: find the first step at or below u.
+  auto it = std::lower_bound(surv_.begin(), surv_.end(), u,
+                             [](double s, double v) { return s > v; });
+  return it == surv_.end() ? -1 : times_[it - surv_.begin()];
+}
+
+// ---- the call table ----------------------------------------------------------------------
+
+uint16_t CallTable::intern(std::vector<std::string>& names,
+                           std::unordered_map<std::string, uint16_t>& index,
+                           const std::string& s) {
+  // Logs repeat the same few names row after row: check the last one before hashing.
+  uint16_t& last = &names == &types_ ? lastType_ : &names == &channels_ ? lastChannel_ : lastAgent_;
+  if (last < names.size() && names[last] == s) return last;
+  auto it = index.find(s);
+  if (it != index.end()) return last = it->second;
+  if (names.size() >= kNoAgent) {
+    throw std::runtime_error("more than 65,534 distinct call types, channels or agents");
+  }
+  auto id = static_cast<uint16_t>(names.size());
+  names.push_back(s);
+  index.emplace(s, id);
+  return last = id;
+}
+
+void CallTable::add(const calls::CallRecord& r) {
+  ModelCall c;
+  c.arrivalMs = r.arrivalMs;
+  c.line = static_cast<uint32_t>(std::min<uint64_t>(r.line, UINT32_MAX));
+  c.type = intern(types_, typeIdx_, r.type);
+  c.channel = intern(channels_, channelIdx_, r.channel);
+  c.priority = static_cast<int8_t>(std::clamp(r.priority, -100, 100));
+  c.observed = static_cast<uint8_t>(r.outcome);
+  if (r.ivrExitMs >= 0) c.ivrMs = clampMs(r.ivrExitMs - r.arrivalMs);
+  c.customer = static_cast<uint32_t>(arena_.size());
+  c.customerLen = static_cast<uint16_t>(std::min<size_t>(r.customer.size(), 0xffff));
+  arena_.append(r.customer, 0, c.customerLen);
+  if (r.outcome == calls::Outcome::kAnswered) {
+    int64_t start = r.serviceStartMs >= 0 ? r.serviceStartMs : r.arrivalMs;
+    // Joined the queue when the log says so, else when it left the IVR; the log's clock
+    // may show the service starting a second before the IVR exit: never after the start.
+    int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
+                                        : (r.ivrExitMs >= 0 ? r.ivrExitMs : r.arrivalMs);
+    entry = std::max(r.arrivalMs, std::min(entry, start));
+    c.entryMs = entry;
+    c.waitedMs = clampMs(start - entry);
+    c.handleMs = r.serviceEndMs >= start ? clampMs(r.serviceEndMs - start) : 0;
+    if (!r.agent.empty()) c.agent = intern(agents_, agentIdx_, r.agent);
+  } else if (r.outcome == calls::Outcome::kAbandonedInQueue) {
+    int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
+                                        : (r.ivrExitMs >= 0 ? r.ivrExitMs : r.arrivalMs);
+    c.entryMs = std::max(r.arrivalMs, entry);
+    c.patienceMs = r.queueExitMs >= 0 ? clampMs(r.queueExitMs - c.entryMs) : 0;
+  }
+  if (c.entryMs >= 0) ++offered_;
+  calls_.push_back(c);
+}
+
+void CallTable::finish() {
+  std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
+    int64_t ea = a.entryMs >= 0 ? a.entryMs : a.arrivalMs;
+    int64_t eb = b.entryMs >= 0 ? b.entryMs : b.arrivalMs;
+    if (ea != eb) return ea < eb;
+    if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
+    return a.line < b.line;
+  });
+  size_t nt = types_.size();
+  handleByTypeHour_.assign(nt * 24, {});
+  handleByType_.assign(nt, {});
+  handleAll_.clear();
+  agentTypes_.assign(agents_.size(), std::vector<bool>(nt, false));
+  std::vector<std::vector<std::pair<int32_t, bool>>> waits(nt);
+  std::vector<std::pair<int32_t, bool>> allWaits;
+  for (const auto& c : calls_) {
+    if (c.entryMs < 0) continue;
+    if (c.handleMs >= 0) {
+      handleByTypeHour_[c.type * 24 + hourOf(c.arrivalMs)].push_back(c.handleMs);
+      handleByType_[c.type].push_back(c.handleMs);
+      handleAll_.push_back(c.handleMs);
+      if (c.agent != kNoAgent) agentTypes_[c.agent][c.type] = true;
+      waits[c.type].push_back({c.waitedMs, false});
+    } else {
+      waits[c.type].push_back({c.patienceMs, true});
+    }
+  }
+  // Sort each type once; the overall curve merges the sorted runs instead of sorting again.
+  for (auto& w : waits) {
+    std::sort(w.begin(), w.end());
+    size_t mid = allWaits.size();
+    allWaits.insert(allWaits.end(), w.begin(), w.end());
+    std::inplace_merge(allWaits.begin(), allWaits.begin() + static_cast<ptrdiff_t>(mid),
+                       allWaits.end());
+  }
+  patienceAll_.build(std::move(allWaits), true);
+  patienceByType_.assign(nt, {});
+  for (size_t t = 0; t < nt; ++t) patienceByType_[t].build(std::move(waits[t]), true);
+}
+
+const std::vector<int32_t>& CallTable::handleSamples(uint16_t type, int hour) const {
+  const auto& th = handleByTypeHour_[type * 24 + hour];
+  if (!th.empty()) return th;
+  if (!handleByType_[type].empty()) return handleByType_[type];
+  return handleAll_;
+}
+
+const PatienceCurve& CallTable::patience(uint16_t type) const {
+  const auto& p = patienceByType_[type];
+  return p.events() >= kMinPatienceEvents ? p : patienceAll_;
+}
+
+std::vector<CallTable::Block> CallTable::presenceBlocks(std::chrono::minutes gap) const {
+  const int64_t gapMs = std::chrono::milliseconds(gap).count();
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> services(agents_.size());
+  for (const auto& c : calls_) {
+    if (c.agent == kNoAgent || c.handleMs < 0) continue;
+    int64_t start = c.entryMs + c.waitedMs;
+    services[c.agent].push_back({start, start + c.handleMs});
+  }
+  std::vector<Block> out;
+  for (size_t a = 0; a < services.size(); ++a) {
+    auto& s = services[a];
+    std::sort(s.begin(), s.end());
+    for (size_t i = 0; i < s.size();) {
+      Block b{static_cast<uint16_t>(a), s[i].first, s[i].second};
+      size_t j = i + 1;
+      while (j < s.size() && s[j].first <= b.toMs + gapMs) b.toMs = std::max(b.toMs, s[j++].second);
+      // A block is at least a minute long, so an agent seen for one short call can take it.
+      b.toMs = std::max(b.toMs, b.fromMs + 60'000);
+      out.push_back(b);
+      i = j;
+    }
+  }
+  return out;
+}
+
+// ---- staffing ----------------------------------------------------------------------------
+
+std::vector<Shift> observedStaffing(const CallTable& table, std::chrono::minutes gap) {
+  std::vector<Shift> out;
+  for (const auto& b : table.presenceBlocks(gap)) {
+    out.push_back({table.agents()[b.agent], b.fromMs, b.toMs});
+  }
+  return out;
+}
+
+namespace {
+std::string genericName(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "sim-%03d", i + 1);
+  return buf;
+}
+}  // namespace
+
+std::vector<Shift> fixedStaffing(const CallTable& table, int agents) {
+  std::vector<Shift> out;
+  if (table.calls().empty()) return out;
+  int64_t from = table.calls().front().arrivalMs;
+  for (const auto& c : table.calls()) from = std::min(from, c.entryMs >= 0 ? c.entryMs : from);
+  for (int i = 0; i < agents; ++i) out.push_back({genericName(i), from, INT64_MAX});
+  return out;
+}
+
+namespace {
+// "YYYY-MM-DD HH:MM[:SS]" or with 'T' -> ms since the epoch, read as UTC like the logs.
+bool parseStamp(std::string_view s, int64_t& ms) {
+  int y, mo, d, h, mi, sec = 0;
+  char sep;
+  std::string str(s);
+  int n = std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &sep, &h, &mi, &sec);
+  if (n < 6 || (sep != ' ' && sep != 'T') || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+      h > 24 || mi < 0 || mi > 59 || sec < 0 || sec > 59) {
+    return false;
+  }
+  // Days from the civil date (proleptic Gregorian).
+  y -= mo <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  ms = ((days * 24 + h) * 60 + mi) * 60'000LL + sec * 1000LL;
+  return true;
+}
+
+std::vector<std::string> splitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(line);
+  while (std::getline(in, cur, ',')) {
+    while (!cur.empty() && (cur.back() == ' ' || cur.back() == '\r')) cur.pop_back();
+    size_t b = cur.find_first_not_of(' ');
+    out.push_back(b == std::string::npos ? "" : cur.substr(b));
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::invalidArgument(path + ": cannot open the schedule");
+  std::string line;
+  if (!std::getline(in, line)) return Status::invalidArgument(path + ": the schedule is empty");
+  auto header = splitCsv(line);
+  auto col = [&](const char* name) {
+    auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  };
+  int cs = col("start"), ce = col("end"), cc = col("count"), ca = col("agent");
+  if (cs < 0 || ce < 0 || (cc < 0) == (ca < 0)) {
+    return Status::invalidArgument(path + ":1: the header must be start,end,count or "
+                                   "start,end,agent");
+  }
+  std::vector<Shift> named;
+  std::vector<std::pair<int64_t, int>> steps;  // count changes
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (line.empty() || line == "\r") continue;
+    auto f = splitCsv(line);
+    auto bad = [&](const std::string& why) {
+      return Status::invalidArgument(path + ":" + std::to_string(n) + ": " + why);
+    };
+    if (static_cast<int>(f.size()) != static_cast<int>(header.size())) {
+      return bad("expected " + std::to_string(header.size()) + " fields, found " +
+                 std::to_string(f.size()));
+    }
+    int64_t from, to;
+    if (!parseStamp(f[cs], from)) return bad("start '" + f[cs] + "' is not YYYY-MM-DD HH:MM");
+    if (!parseStamp(f[ce], to)) return bad("end '" + f[ce] + "' is not YYYY-MM-DD HH:MM");
+    if (to <= from) return bad("end is not after start");
+    if (ca >= 0) {
+      if (f[ca].empty()) return bad("agent is empty");
+      named.push_back({f[ca], from, to});
+      continue;
+    }
+    int count = -1;
+    auto [p, ec] = std::from_chars(f[cc].data(), f[cc].data() + f[cc].size(), count);
+    if (ec != std::errc() || p != f[cc].data() + f[cc].size() || count < 0 || count > 10000) {
+      return bad("count '" + f[cc] + "' is not a number from 0 to 10000");
+    }
+    steps.push_back({from, count});
+    steps.push_back({to, -count});
+  }
+  if (ca >= 0) return named;
+  // Stack the counts: agent k works wherever more than k agents are scheduled, so each
+  // generic agent has as few, as long shifts as the schedule allows.
+  std::sort(steps.begin(), steps.end());
+  std::vector<Shift> out;
+  std::vector<int64_t> openSince;  // per level
+  int level = 0;
+  for (size_t i = 0; i < steps.size();) {
+    int64_t t = steps[i].first;
+    int next = level;
+    while (i < steps.size() && steps[i].first == t) next += steps[i++].second;
+    while (level < next) openSince.push_back(t), ++level;
+    while (level > next) {
+      --level;
+      out.push_back({genericName(level), openSince.back(), t});
+      openSince.pop_back();
+    }
+  }
+  return out;
+}
+
+// ---- the simulation ----------------------------------------------------------------------
+
+namespace {
+
+class Simulation : public RoutingListener {
+ public:
+  Simulation(const CallTable& table, const ReplayOptions& options, const ReplaySink& sink)
+      : t_(table), o_(options), sink_(sink), rng_(options.seed) {}
+
+  Result<ReplayStats> run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
+                          const std::vector<Shift>& staffing);
+
+  void onAssigned(const std::string& contactId, const std::string& agentId,
+                  const std::string&, TimePoint at) override;
+  void onOverflowed(const std::string&, const std::string&, const std::string&,
+                    TimePoint) override {
+    ++stats_.overflowed;
+  }
+  void onMaxWait(const std::string& contactId, const std::string&, MaxWaitAction,
+                 TimePoint at) override;
+  void onAgentState(const std::string& agentId, AgentState, AgentState to, const std::string&,
+                    TimePoint) override {
+    if (to != AgentState::kAway) return;
+    int a = agentIndex(agentId);
+    if (a >= 0 && pendingOut_[a]) deferredOut_.push_back(a);
+  }
+
+ private:
+  enum Kind : uint8_t { kEnd = 0, kShiftStart = 1, kArrival = 2, kPatience = 3, kShiftEnd = 4 };
+  enum CallState : uint8_t { kNotYet, kWaiting, kServing, kDone };
+  struct Event {
+    int64_t t;
+    uint8_t kind;
+    uint32_t idx;
+    bool operator>(const Event& o) const {
+      if (t != o.t) return t > o.t;
+      if (kind != o.kind) return kind > o.kind;
+      return idx > o.idx;
+    }
+  };
+
+  int agentIndex(const std::string& id) const {
+    auto it = agentIdx_.find(id);
+    return it == agentIdx_.end() ? -1 : it->second;
+  }
+  // The router names an agent by the same string object each time; remember the last one
+  // seen per address and confirm by comparing, which is cheaper than hashing the name.
+  int agentIndexCached(const std::string& id) {
+    auto& slot = byAddress_[reinterpret_cast<uintptr_t>(&id) % byAddress_.size()];
+    if (slot.first == &id && slot.second >= 0 && agentNames_[slot.second] == id) {
+      return slot.second;
+    }
+    int a = agentIndex(id);
+    slot = {&id, a};
+    return a;
+  }
+  static uint32_t callIndex(const std::string& id) {
+    uint32_t i = 0;
+    std::from_chars(id.data(), id.data() + id.size(), i);
+    return i;
+  }
+  const std::string& idOf(uint32_t i) {
+    idBuf_ = std::to_string(i);
+    return idBuf_;
+  }
+  Status defineAgents(const std::vector<QueueSpec>& queues, const std::vector<Shift>& staffing);
+  void shiftStart(const Shift& s, int64_t t);
+  void shiftEnd(const Shift& s, int64_t t);
+  void drainSignOuts(int64_t t);
+  void signOut(int a, int64_t t);
+  int32_t handleTime(const ModelCall& c);
+  int64_t patienceOf(const ModelCall& c);
+  void emit(uint32_t i, calls::Outcome outcome, int64_t queueExit);
+  void emitPassThrough(const ModelCall& c);
+
+  const CallTable& t_;
+  const ReplayOptions& o_;
+  const ReplaySink& sink_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<Router> router_;
+  std::vector<uint16_t> queueOfType_;
+  std::vector<std::string> queueNames_;
+  std::unordered_map<std::string, int> agentIdx_;
+  std::vector<std::pair<const std::string*, int>> byAddress_ =
+      std::vector<std::pair<const std::string*, int>>(1024, {nullptr, -1});
+  std::vector<std::string> agentNames_;
+  std::vector<int> onShifts_;
+  std::vector<bool> pendingOut_;
+  std::vector<int64_t> signedInAt_;
+  std::vector<int> deferredOut_;
+  std::vector<uint8_t> state_;
+  std::vector<int64_t> start_;
+  std::vector<int32_t> handle_;
+  std::vector<uint16_t> servedBy_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  calls::CallRecord rec_;
+  std::string idBuf_;
+  ReplayStats stats_;
+  int64_t now_ = 0;
+};
+
+Status Simulation::defineAgents(const std::vector<QueueSpec>& queues,
+                                const std::vector<Shift>& staffing) {
+  // Every skill a queue of a mapped type requires, at the highest level any asks for.
+  auto skillsFor = [&](const std::vector<bool>* types) {
+    std::map<std::string, int> skills;
+    for (size_t ty = 0; ty < queueOfType_.size(); ++ty) {
+      if (types && !(*types)[ty]) continue;
+      for (const auto& req : queues[queueOfType_[ty]].skills) {
+        int& lvl = skills[req.skill];
+        lvl = std::max(lvl, req.minLevel);
+      }
+    }
+    return skills;
+  };
+  std::unordered_map<std::string, uint16_t> logAgents;
+  for (size_t a = 0; a < t_.agents().size(); ++a) logAgents[t_.agents()[a]] = uint16_t(a);
+  for (const auto& s : staffing) {
+    if (agentIdx_.count(s.agent)) continue;
+    AgentSpec spec;
+    spec.id = s.agent;
+    auto it = logAgents.find(s.agent);
+    spec.skills = skillsFor(it == logAgents.end() ? nullptr : &t_.typesServedBy(it->second));
+    // An agent of the log who served only unmapped types still serves the default queue.
+    if (spec.skills.empty()) spec.skills = skillsFor(nullptr);
+    spec.wrapUp = o_.wrapUp;
+    if (auto st = router_->defineAgent(spec); !st.ok()) return st;
+    agentIdx_[s.agent] = static_cast<int>(agentNames_.size());
+    agentNames_.push_back(s.agent);
+  }
+  onShifts_.assign(agentNames_.size(), 0);
+  pendingOut_.assign(agentNames_.size(), false);
+  signedInAt_.assign(agentNames_.size(), -1);
+  stats_.agents = static_cast<int>(agentNames_.size());
+  return {};
+}
+
+void Simulation::shiftStart(const Shift& s, int64_t t) {
+  int a = agentIdx_.at(s.agent);
+  if (onShifts_[a]++ > 0) return;
+  if (pendingOut_[a]) {
+    // Still finishing a call from the last shift: stays on and takes calls again.
+    pendingOut_[a] = false;
+    router_->setReady(s.agent, toTime(t));
+    return;
+  }
+  if (signedInAt_[a] >= 0) return;
+  router_->signIn(s.agent, toTime(t));
+  signedInAt_[a] = t;
+  router_->setReady(s.agent, toTime(t));
+}
+
+void Simulation::signOut(int a, int64_t t) {
+  if (router_->signOut(agentNames_[a], toTime(t)).ok()) {
+    if (sink_.presence) sink_.presence(agentNames_[a], signedInAt_[a], t);
+    signedInAt_[a] = -1;
+  }
+}
+
+void Simulation::shiftEnd(const Shift& s, int64_t t) {
+  int a = agentIdx_.at(s.agent);
+  if (--onShifts_[a] > 0) return;
+  auto state = router_->agentState(s.agent);
+  if (!state.ok() || *state == AgentState::kOffline) return;
+  if (*state == AgentState::kBusy) {
+    // Finishes the call in hand, takes no other, then signs out.
+    pendingOut_[a] = true;
+    router_->setAway(s.agent, "shift_end", toTime(t));
+    return;
+  }
+  if (*state == AgentState::kWrapUp) router_->setAway(s.agent, "shift_end", toTime(t));
+  signOut(a, t);
+}
+
+void Simulation::drainSignOuts(int64_t t) {
+  while (!deferredOut_.empty()) {
+    int a = deferredOut_.back();
+    deferredOut_.pop_back();
+    if (!pendingOut_[a]) continue;
+    auto state = router_->agentState(agentNames_[a]);
+    if (state.ok() && *state == AgentState::kAway) {
+      pendingOut_[a] = false;
+      signOut(a, t);
+    }
+  }
+}
+
+int32_t Simulation::handleTime(const ModelCall& c) {
+  if (c.handleMs >= 0) return c.handleMs;
+  ++stats_.sampledHandles;
+  const auto& samples = t_.handleSamples(c.type, hourOf(c.arrivalMs));
+  return samples[rng_() % samples.size()];
+}
+
+int64_t Simulation::patienceOf(const ModelCall& c) {
+  if (c.patienceMs >= 0) return c.patienceMs;
+  const PatienceCurve& curve = t_.patience(c.type);
+  if (curve.empty()) return -1;
+  // Answered in reality after waiting w: its patience was longer than w.
+  double above = curve.survival(c.waitedMs);
+  if (above <= 0) return c.waitedMs;
+  return curve.quantile(uniform01(rng_) * above);
+}
+
+void Simulation::onAssigned(const std::string& contactId, const std::string& agentId,
+                            const std::string&, TimePoint at) {
+  uint32_t i = callIndex(contactId);
+  int64_t t = toMs(at);
+  state_[i] = kServing;
+  start_[i] = t;
+  int a = agentIndexCached(agentId);
+  servedBy_[i] = a < 0 ? kNoAgent : static_cast<uint16_t>(a);
+  handle_[i] = handleTime(t_.calls()[i]);
+  events_.push({t + handle_[i], kEnd, i});
+}
+
+void Simulation::onMaxWait(const std::string& contactId, const std::string&, MaxWaitAction,
+                           TimePoint at) {
+  // The queue's maximum wait took the call out (callback, voicemail, disconnect): for the
+  // KPIs it left the queue unanswered.
+  uint32_t i = callIndex(contactId);
+  ++stats_.maxWait;
+  emit(i, calls::Outcome::kAbandonedInQueue, toMs(at));
+}
+
+void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
+  const ModelCall& c = t_.calls()[i];
+  state_[i] = kDone;
+  rec_.id = std::to_string(c.line ? c.line : i);
+  rec_.customer.assign(t_.customer(c));
+  rec_.type = t_.types()[c.type];
+  rec_.channel = t_.channels()[c.channel];
+  rec_.priority = c.priority;
+  rec_.arrivalMs = c.arrivalMs;
+  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
+  rec_.queueStartMs = c.entryMs;
+  rec_.queueExitMs = queueExit;
+  rec_.outcome = outcome;
+  rec_.line = 0;
+  if (outcome == calls::Outcome::kAnswered) {
+    rec_.serviceStartMs = start_[i];
+    rec_.serviceEndMs = start_[i] + handle_[i];
+    rec_.agent = servedBy_[i] == kNoAgent ? std::string() : agentNames_[servedBy_[i]];
+    ++stats_.served;
+  } else {
+    rec_.serviceStartMs = rec_.serviceEndMs = -1;
+    rec_.agent.clear();
+    ++stats_.abandoned;
+  }
+  sink_.record(rec_);
+}
+
+void Simulation::emitPassThrough(const ModelCall& c) {
+  rec_.id = std::to_string(c.line);
+  rec_.customer.assign(t_.customer(c));
+  rec_.type = t_.types()[c.type];
+  rec_.channel = t_.channels()[c.channel];
+  rec_.priority = c.priority;
+  rec_.arrivalMs = c.arrivalMs;
+  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
+  rec_.queueStartMs = rec_.queueExitMs = rec_.serviceStartMs = rec_.serviceEndMs = -1;
+  rec_.outcome = static_cast<calls::Outcome>(c.observed);
+  rec_.agent.clear();
+  rec_.line = 0;
+  ++stats_.passedThrough;
+  sink_.record(rec_);
+}
+
+Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
+                                    const std::vector<Shift>& staffing) {
+  std::unordered_map<std::string, uint16_t> queueIdx;
+  for (size_t q = 0; q < queues.size(); ++q) {
+    queueIdx[queues[q].name] = static_cast<uint16_t>(q);
+    queueNames_.push_back(queues[q].name);
+  }
+  for (const auto& type : t_.types()) {
+    auto m = o_.queueForType.find(type);
+    const std::string& name = m == o_.queueForType.end() ? o_.defaultQueue : m->second;
+    auto q = queueIdx.find(name);
+    if (q == queueIdx.end()) {
+      return Status::invalidArgument("call type '" + type + "' maps to queue '" + name +
+                                     "', which the deployment does not define");
+    }
+    if (!isExclusive(queues[q->second].media)) {
+      return Status::invalidArgument("call type '" + type + "' maps to queue '" + name +
+                                     "', which carries " + mediaName(queues[q->second].media) +
+                                     ", not calls");
+    }
+    queueOfType_.push_back(q->second);
+  }
+  router_ = make(this);
+  if (auto s = defineAgents(queues, staffing); !s.ok()) return s;
+
+  const auto& calls = t_.calls();
+  size_t n = calls.size();
+  state_.assign(n, kNotYet);
+  start_.assign(n, -1);
+  handle_.assign(n, 0);
+  servedBy_.assign(n, kNoAgent);
+  for (uint32_t s = 0; s < staffing.size(); ++s) {
+    events_.push({staffing[s].fromMs, kShiftStart, s});
+    if (staffing[s].toMs != INT64_MAX) events_.push({staffing[s].toMs, kShiftEnd, s});
+  }
+  int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
+  size_t next = 0;
+  std::optional<TimePoint> due;
+  ContactSpec contact;
+  contact.channel = "phone";
+  while (true) {
+    // The earliest of: the next arrival, the next own event, the router's next timer.
+    bool haveArrival = next < n;
+    int64_t arrivalT = INT64_MAX;
+    if (haveArrival) {
+      arrivalT = calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs;
+    }
+    bool haveEvent = !events_.empty();
+    if (!haveArrival && !haveEvent && !due) break;
+    // Ends and shift starts at the same moment come before an arrival, the rest after.
+    bool takeArrival =
+        haveArrival && (!haveEvent || !(Event{arrivalT, kArrival, 0} > events_.top()));
+    int64_t t = takeArrival ? arrivalT : (haveEvent ? events_.top().t : INT64_MAX);
+    if (due && toMs(*due) < t) {
+      now_ = toMs(*due);
+      due = router_->advance(*due);
+      drainSignOuts(now_);
+      continue;
+    }
+    now_ = t;
+    firstMs = std::min(firstMs, t);
+    lastMs = std::max(lastMs, t);
+    if (takeArrival) {
+      uint32_t i = static_cast<uint32_t>(next++);
+      const ModelCall& c = calls[i];
+      if (c.entryMs < 0) {
+        emitPassThrough(c);
+      } else {
+        ++stats_.offered;
+        contact.id = idOf(i);
+        contact.queue = queueNames_[queueOfType_[c.type]];
+        contact.priority = c.priority >= o_.highPriorityAt ? 1 : 0;
+        contact.arrived = toTime(c.entryMs);
+        state_[i] = kWaiting;
+        Status st = router_->enqueue(contact);
+        if (!st.ok()) {
+          // A full queue refuses the call: it leaves at once, unanswered.
+          ++stats_.refused;
+          emit(i, calls::Outcome::kAbandonedInQueue, c.entryMs);
+        } else if (state_[i] == kWaiting) {
+          int64_t p = patienceOf(c);
+          if (p >= 0) events_.push({c.entryMs + p, kPatience, i});
+        }
+      }
+    } else {
+      Event e = events_.top();
+      events_.pop();
+      switch (e.kind) {
+        case kEnd:
+          router_->release(idOf(e.idx), toTime(e.t));
+          emit(e.idx, calls::Outcome::kAnswered, start_[e.idx]);
+          break;
+        case kShiftStart: shiftStart(staffing[e.idx], e.t); break;
+        case kPatience:
+          if (state_[e.idx] == kWaiting && router_->abandon(idOf(e.idx), toTime(e.t)).ok()) {
+            emit(e.idx, calls::Outcome::kAbandonedInQueue, e.t);
+          }
+          break;
+        case kShiftEnd: shiftEnd(staffing[e.idx], e.t); break;
+        default: break;
+      }
+    }
+    drainSignOuts(t);
+    due = router_->advance(toTime(t));
+    drainSignOuts(t);
+  }
+  // Calls still waiting when nothing more can happen: nobody came to answer them.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (state_[i] != kWaiting) continue;
+    router_->abandon(idOf(i), toTime(now_));
+    ++stats_.unservedAtEnd;
+    emit(i, calls::Outcome::kAbandonedInQueue, now_);
+  }
+  for (size_t a = 0; a < agentNames_.size(); ++a) {
+    if (signedInAt_[a] >= 0 && sink_.presence) sink_.presence(agentNames_[a], signedInAt_[a], now_);
+  }
+  if (lastMs > firstMs) stats_.simulatedDays = double(lastMs - firstMs) / double(kDayMs);
+  return stats_;
+}
+
+}  // namespace
+
+Result<ReplayStats> runReplay(const CallTable& table, const std::vector<QueueSpec>& queues,
+                              const RouterMaker& makeRouter, const std::vector<Shift>& staffing,
+                              const ReplayOptions& options, const ReplaySink& sink) {
+  Simulation sim(table, options, sink);
+  return sim.run(queues, makeRouter, staffing);
+}
+
+}  // namespace kefu::replay

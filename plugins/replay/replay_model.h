@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The replay model: a discrete-event simulation of a call log on a private Router of the
+// routing plugin (kefu::RouterFactory), on a virtual timeline.
+//
+// CallTable keeps a compact 48-byte summary of every call of the log plus what the model
+// learns from the log: handle times per call type and hour, the customers' patience
+// (Kaplan-Meier over queue waits: abandoned calls are events, answered ones censored) and
+// which agent served which types when. The log need not be in arrival order, so the whole
+// log is held (compactly) in memory and sorted once.
+//
+// runReplay() then offers each call to the Router at the time it joined the agent queue,
+// signs virtual agents in and out by a staffing plan, ends services after their handle
+// time and abandons a waiting call when its patience runs out. Every call of the log comes
+// out again as one simulated CallRecord; calls that never reached the queue (ended in the
+// IVR, phantom records) come out as they were.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "call_log.h"
+#include "kefu/routing.h"
+
+namespace kefu::replay {
+
+// Customer patience as a Kaplan-Meier survival curve over queue waits.
+class PatienceCurve {
+ public:
+  // `waits`: (wait ms, true when the caller abandoned after it; false when answered).
+  void build(std::vector<std::pair<int32_t, bool>> waits, bool sorted = false);
+  // S(ms): the share of callers still willing to wait after `ms`.
+  double survival(int64_t ms) const;
+  // Inverse transform: the first wait at which S drops to `u` or below; -1 when S never
+  // drops that low (the caller never abandons).
+  int64_t quantile(double u) const;
+  size_t events() const { return events_; }
+  bool empty() const { return times_.empty(); }
+
+ private:
+  std::vector<int32_t> times_;
+  std::vector<double> surv_;
+  size_t events_ = 0;
+};
+
+struct ModelCall {
+  int64_t arrivalMs = -1;
+  int64_t entryMs = -1;     // joins the agent queue; -1: never offered (IVR, phantom)
+  int32_t ivrMs = -1;       // IVR exit - arrival; -1: unknown
+  int32_t handleMs = -1;    // the call's own service time when it was served
+  int32_t patienceMs = -1;  // the wait after which it abandoned in reality
+  int32_t waitedMs = 0;     // answered in reality after this wait (a censored patience)
+  uint32_t line = 0;
+  uint32_t customer = 0;    // offset into the customer arena
+  uint16_t customerLen = 0;
+  uint16_t type = 0;
+  uint16_t channel = 0;
+  uint16_t agent = 0xffff;  // the agent that served it in reality
+  int8_t priority = 0;
+  uint8_t observed = 0;  // calls::Outcome
+};
+
+class CallTable {
+ public:
+  void add(const calls::CallRecord& r);
+  // Sorts by queue entry (then arrival, then line) and derives the model's inputs.
+  void finish();
+
+  const std::vector<ModelCall>& calls() const { return calls_; }
+  const std::vector<std::string>& types() const { return types_; }
+  const std::vector<std::string>& channels() const { return channels_; }
+  const std::vector<std::string>& agents() const { return agents_; }
+  std::string_view customer(const ModelCall& c) const {
+    return std::string_view(arena_).substr(c.customer, c.customerLen);
+  }
+  // Observed service times of `type` at `hour` of arrival; falls back to the type, then to
+  // every served call. Empty only if the log has no served call at all.
+  const std::vector<int32_t>& handleSamples(uint16_t type, int hour) const;
+  // Per type when that type has at least kMinPatienceEvents abandonments, else overall.
+  const PatienceCurve& patience(uint16_t type) const;
+  static constexpr size_t kMinPatienceEvents = 30;
+  // The types agent `agent` served in the log.
+  const std::vector<bool>& typesServedBy(uint16_t agent) const { return agentTypes_[agent]; }
+  // Shift blocks of each agent, from its services: services less than `gap` apart belong to
+  // one block, which runs from the first service start to the last service end.
+  struct Block {
+    uint16_t agent;
+    int64_t fromMs, toMs;
+  };
+  std::vector<Block> presenceBlocks(std::chrono::minutes gap) const;
+  uint64_t offered() const { return offered_; }
+
+ private:
+  uint16_t intern(std::vector<std::string>& names,
+                  std::unordered_map<std::string, uint16_t>& index, const std::string& s);
+
+  std::vector<ModelCall> calls_;
+  std::string arena_;
+  std::vector<std::string> types_, channels_, agents_;
+  std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
+  uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
+  std::vector<std::vector<int32_t>> handleByTypeHour_, handleByType_;
+  std::vector<int32_t> handleAll_;
+  std::vector<PatienceCurve> patienceByType_;
+  PatienceCurve patienceAll_;
+  std::vector<std::vector<bool>> agentTypes_;
+  uint64_t offered_ = 0;
+};
+
+// One virtual agent's time signed in. Agents named in the log keep their name; the others
+// are "sim-001", ...
+struct Shift {
+  std::string agent;
+  int64_t fromMs = 0, toMs = 0;  // toMs: INT64_MAX for "until the end"
+};
+
+// Staffing plans.
+std::vector<Shift> observedStaffing(const CallTable& table, std::chrono::minutes gap);
+std::vector<Shift> fixedStaffing(const CallTable& table, int agents);
+// A schedule CSV (see sdk-docs/replay.md): header "start,end,count" or "start,end,agent";
+// times "YYYY-MM-DD HH:MM[:SS]" (or with a 'T'). Errors name the file and line.
+Result<std::vector<Shift>> scheduleStaffing(const std::string& path);
+
+struct ReplayOptions {
+  // Call type -> queue of the deployment; types not listed go to `defaultQueue`.
+  std::map<std::string, std::string> queueForType;
+  std::string defaultQueue = "general";
+  // Records with at least this priority go ahead of the others in their queue.
+  int highPriorityAt = 2;
+  std::chrono::seconds wrapUp{0};
+  uint64_t seed = 1;
+};
+
+struct ReplayStats {
+  uint64_t offered = 0, served = 0, abandoned = 0, refused = 0, maxWait = 0;
+  uint64_t unservedAtEnd = 0, overflowed = 0, sampledHandles = 0, passedThrough = 0;
+  int agents = 0;
+  double simulatedDays = 0;
+};
+
+using RouterMaker = std::function<std::unique_ptr<Router>(RoutingListener*)>;
+// Receives each simulated record, then each agent's presence (signed in over [from, to)).
+struct ReplaySink {
+  std::function<void(const calls::CallRecord&)> record;
+  std::function<void(const std::string& agent, int64_t fromMs, int64_t toMs)> presence;
+};
+
+// Runs the model. `makeRouter` returns a Router with `queues` defined and no agents.
+Result<ReplayStats> runReplay(const CallTable& table, const std::vector<QueueSpec>& queues,
+                              const RouterMaker& makeRouter, const std::vector<Shift>& staffing,
+                              const ReplayOptions& options, const ReplaySink& sink);
+
+}  // namespace kefu::replay

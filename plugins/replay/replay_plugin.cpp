@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// replay: `kefu replay` runs a call log through a private engine of the deployment's router
+// (kefu::RouterFactory, from routing-acd) on a virtual clock and writes the KPI report of
+// the observed calls beside the simulated ones; `kefu gen-calls` writes realistic logs.
+// Nothing is stored: the model lives in memory for the length of the command.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "call_log.h"
+#include "gen_calls.h"
+#include "kefu/sdk.h"
+#include "kpi.h"
+#include "replay_model.h"
+
+namespace kefu::replay {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double secondsSince(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+// Answer rate, mean wait of answered calls and abandonment, per day, for the console.
+struct DaySummary {
+  struct Counts {
+    uint64_t offered = 0, answered = 0, abandoned = 0;
+    double waitS = 0;
+  };
+  std::map<int64_t, Counts> days;
+  Counts total;
+
+  void add(int64_t day, bool answered, double waitS) {
+    for (Counts* c : {&days[day], &total}) {
+      ++c->offered;
+      if (answered) {
+        ++c->answered;
+        c->waitS += waitS;
+      } else {
+        ++c->abandoned;
+      }
+    }
+  }
+};
+
+std::string dayName(int64_t day) {
+  auto tp = std::chrono::sys_days(std::chrono::days(day));
+  std::chrono::year_month_day ymd(tp);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                unsigned(ymd.day()));
+  return buf;
+}
+
+int64_t dayOf(int64_t ms) { return ms >= 0 ? ms / 86'400'000 : (ms + 1) / 86'400'000 - 1; }
+
+void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& sim) {
+  auto row = [&](const std::string& label, const DaySummary::Counts& o,
+                 const DaySummary::Counts& s) {
+    auto pct = [](uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
+    auto asa = [](const DaySummary::Counts& c) { return c.answered ? c.waitS / c.answered : 0.0; };
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%-10s %9llu  %6.1f %6.1f  %6.1f %6.1f  %5.1f %6.1f\n",
+                  label.c_str(), static_cast<unsigned long long>(o.offered),
+                  pct(o.answered, o.offered), pct(s.answered, s.offered), asa(o), asa(s),
+                  pct(o.abandoned, o.offered), pct(s.abandoned, s.offered));
+    out << buf;
+  };
+  // Shares of the calls that reached the agent queue (the report's agent answer rate and
+  // abandonment rate); ASA in seconds.
+  out << "day          queued  answered %   ASA seconds  abandoned %\n"
+         "                      obs    sim     obs    sim    obs    sim\n";
+  for (const auto& [day, o] : obs.days) {
+    auto it = sim.days.find(day);
+    row(dayName(day), o, it == sim.days.end() ? DaySummary::Counts{} : it->second);
+  }
+  row("total", obs.total, sim.total);
+}
+
+// Feeds a KpiAccumulator on a thread of its own, in batches: the KPIs of the observed log
+// are computed while the model reads it, and those of the simulation while it runs.
+class BackgroundKpis {
+ public:
+  explicit BackgroundKpis(calls::KpiAccumulator& kpis) : kpis_(kpis), worker_([this] { work(); }) {
+    batch_.reserve(kBatch);
+  }
+  ~BackgroundKpis() { finish(); }
+
+  void add(const calls::CallRecord& r) {
+    batch_.push_back(r);
+    if (batch_.size() >= kBatch) handOver();
+  }
+  // Waits until every record added so far is in the accumulator; call before finish() of
+  // the accumulator and before addPresence().
+  void finish() {
+    if (!worker_.joinable()) return;
+    handOver();
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+ private:
+  static constexpr size_t kBatch = 8192;
+  void handOver() {
+    std::unique_lock lock(mu_);
+    // At most one batch waits, so memory stays bounded when the accumulator is slower.
+    cv_.wait(lock, [this] { return !pending_; });
+    full_.swap(batch_);
+    pending_ = true;
+    lock.unlock();
+    cv_.notify_all();
+    batch_.clear();
+    batch_.reserve(kBatch);
+  }
+  void work() {
+    std::vector<calls::CallRecord> mine;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return pending_ || done_; });
+        if (!pending_ && done_) return;
+        mine.swap(full_);
+        pending_ = false;
+      }
+      cv_.notify_all();
+      for (const auto& r : mine) kpis_.add(r);
+      mine.clear();
+    }
+  }
+
+  calls::KpiAccumulator& kpis_;
+  std::vector<calls::CallRecord> batch_, full_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false, done_ = false;
+  std::thread worker_;
+};
+
+class ReplayPlugin : public Plugin {
+ public:
+  Status configure(HostContext& ctx) override {
+    ctx_ = &ctx;
+    const ConfigValue& cfg = ctx.config();
+    if (const ConfigValue* map = cfg.find("queue_for_type")) {
+      for (const auto& [type, queue] : map->asTable()) {
+        if (!queue.isString()) return map->error(type, "must name a queue (a string)");
+        options_.queueForType[type] = queue.asString();
+      }
+    }
+    options_.defaultQueue = cfg.getString("default_queue", "general");
+    options_.highPriorityAt = static_cast<int>(cfg.getInt("high_priority_at", 2));
+    int64_t wrap = cfg.getInt("wrap_up_seconds", 0);
+    if (wrap < 0 || wrap > 3600) return cfg.error("wrap_up_seconds", "must be 0 to 3600");
+    options_.wrapUp = std::chrono::seconds(wrap);
+    int64_t gap = cfg.getInt("presence_gap_minutes", 30);
+    if (gap < 0 || gap > 24 * 60) return cfg.error("presence_gap_minutes", "must be 0 to 1440");
+    gap_ = std::chrono::minutes(gap);
+
+    auto s = ctx.cli().add(
+        {{"replay"},
+         "Replay a call log on the deployment's router (virtual clock) and report observed "
+         "vs simulated KPIs",
+         {{"--calls", "Call log file", true},
+          {"--format", "anonymous-bank, or a TOML column mapping file", false, false,
+           "anonymous-bank"},
+          {"--out", "Report directory (report.json, report.html)"},
+          {"--staffing", "observed | schedule:FILE (CSV) | fixed:N", false, false, "observed"},
+          {"--seed", "Seed of the sampled handle times and patience", false, false, "1"},
+          {"--sl-seconds", "Service-level threshold in seconds", false, false, "20"},
+          {"--parse-only", "Only read the log and count its records (for benchmarks)", false,
+           true}},
+         [this](const CliArgs& a, CliIo& io) { return runReplayCommand(a, io); }});
+    if (!s.ok()) return s;
+    return ctx.cli().add(
+        {{"gen-calls"},
+         "Write a realistic, seeded call log in the anonymous-bank format",
+         {{"--out", "File to write", true},
+          {"--days", "Number of days", false, false, "1"},
+          {"--start", "First day, YYYY-MM-DD", false, false, "2026-01-05"},
+          {"--seed", "Random seed", false, false, "1"},
+          {"--scale", "Volume factor", false, false, "1"},
+          {"--calls-per-day", "Average calls per day over a week, before --scale", false, false,
+           "1200"}},
+         [](const CliArgs& a, CliIo& io) { return runGenCommand(a, io); }});
+  }
+
+  Status start() override { return {}; }
+  void stop() override {}
+
+ private:
+  static bool parseNumber(const std::string& s, double& out) {
+    try {
+      size_t used = 0;
+      out = std::stod(s, &used);
+      return used == s.size();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  static int runGenCommand(const CliArgs& a, CliIo& io) {
+    GenOptions o;
+    o.out = a.get("--out");
+    double days, seed, scale, perDay;
+    if (!parseNumber(a.get("--days"), days) || !parseNumber(a.get("--seed"), seed) ||
+        !parseNumber(a.get("--scale"), scale) ||
+        !parseNumber(a.get("--calls-per-day"), perDay) || seed < 0 || days != std::floor(days) ||
+        seed != std::floor(seed) || seed > 1e15) {
+      io.err << "kefu gen-calls: --days and --seed take whole numbers, --scale and "
+                "--calls-per-day numbers\n";
+      return 2;
+    }
+    auto start = parseDate(a.get("--start"));
+    if (!start.ok()) {
+      io.err << "kefu gen-calls: --start: " << start.status().message() << "\n";
+      return 2;
+    }
+    o.days = static_cast<int>(days);
+    o.seed = static_cast<uint64_t>(seed);
+    o.scale = scale;
+    o.callsPerDay = perDay;
+    o.startDay = *start;
+    auto t0 = SteadyClock::now();
+    auto stats = generateCalls(o);
+    if (!stats.ok()) {
+      io.err << "kefu gen-calls: " << stats.status().message() << "\n";
+      return stats.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    io.out << "gen-calls: " << stats->calls << " calls over " << o.days << " day(s) in " << o.out
+           << " (" << stats->answered << " answered, " << stats->abandoned
+           << " abandoned in queue, " << stats->endedInIvr << " ended in IVR, " << stats->phantom
+           << " phantom; up to " << stats->agents << " agents) in " << secondsSince(t0)
+           << " s\n";
+    return 0;
+  }
+
+  int runReplayCommand(const CliArgs& a, CliIo& io) {
+    auto t0 = SteadyClock::now();
+    const std::string path = a.get("--calls");
+    auto reader = calls::openCallLog(path, a.get("--format"));
+    if (!reader.ok()) {
+      io.err << "kefu replay: " << reader.status().message() << "\n";
+      return 2;
+    }
+    calls::CallRecord rec;
+    if (a.has("--parse-only")) {
+      uint64_t n = 0;
+      while ((*reader)->next(rec)) ++n;
+      io.out << "replay: parsed " << n << " records (" << (*reader)->badRowCount()
+             << " bad rows) from " << path << " in " << secondsSince(t0) << " s\n";
+      return 0;
+    }
+    const std::string out = a.get("--out");
+    if (out.empty()) {
+      io.err << "kefu replay: --out DIR is required (unless --parse-only)\n";
+      return 2;
+    }
+    double seed = 0, sl = 0;
+    if (!parseNumber(a.get("--seed"), seed) || seed < 0 || seed != std::floor(seed) ||
+        seed > 1e15 || !parseNumber(a.get("--sl-seconds"), sl) || sl < 1 || sl > 86400) {
+      io.err << "kefu replay: --seed takes a whole number >= 0, --sl-seconds a number from 1 to "
+                "86400\n";
+      return 2;
+    }
+    auto factory = ctx_->services().find<RouterFactory>();
+    if (!factory) {
+      io.err << "kefu replay: no enabled plugin provides " << RouterFactory::kInterfaceName
+             << " (enable routing-acd)\n";
+      return 1;
+    }
+    // Queue names can only be checked against routing-acd's queues now; point at the key.
+    if (auto s = checkQueues(factory->configuredQueues()); !s.ok()) {
+      io.err << "kefu replay: " << s.message() << "\n";
+      return 2;
+    }
+    calls::KpiOptions kpiOptions;
+    kpiOptions.serviceLevelThreshold = std::chrono::seconds(static_cast<int64_t>(sl));
+    calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
+    CallTable table;
+    {
+      BackgroundKpis observedKpis(observed);
+      while ((*reader)->next(rec)) {
+        observedKpis.add(rec);
+        table.add(rec);
+      }
+      table.finish();
+    }
+    double parseS = secondsSince(t0);
+
+    std::vector<Shift> staffing;
+    std::string mode = a.get("--staffing");
+    if (mode == "observed") {
+      if (table.agents().empty()) {
+        io.err << "kefu replay: " << path << " names no agents; give --staffing "
+                  "schedule:FILE or fixed:N\n";
+        return 2;
+      }
+      staffing = observedStaffing(table, gap_);
+    } else if (mode.rfind("fixed:", 0) == 0) {
+      double n = 0;
+      if (!parseNumber(mode.substr(6), n) || n < 1 || n > 10000) {
+        io.err << "kefu replay: --staffing fixed:N needs N from 1 to 10000\n";
+        return 2;
+      }
+      staffing = fixedStaffing(table, static_cast<int>(n));
+    } else if (mode.rfind("schedule:", 0) == 0) {
+      auto s = scheduleStaffing(mode.substr(9));
+      if (!s.ok()) {
+        io.err << "kefu replay: " << s.status().message() << "\n";
+        return 2;
+      }
+      staffing = std::move(*s);
+    } else {
+      io.err << "kefu replay: --staffing is observed, schedule:FILE or fixed:N, not '" << mode
+             << "'\n";
+      return 2;
+    }
+
+    ReplayOptions options = options_;
+    options.seed = static_cast<uint64_t>(seed);
+    DaySummary obsSummary, simSummary;
+    for (const auto& c : table.calls()) {
+      if (c.entryMs < 0) continue;
+      bool answered = c.handleMs >= 0;
+      obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
+    }
+    std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
+    auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
+    ReplaySink sink;
+    sink.record = [&](const calls::CallRecord& r) {
+      simulatedKpis->add(r);
+      if (r.queueStartMs < 0) return;
+      bool answered = r.outcome == calls::Outcome::kAnswered;
+      simSummary.add(dayOf(r.arrivalMs), answered,
+                     answered ? (r.serviceStartMs - r.queueStartMs) / 1000.0 : 0);
+    };
+    sink.presence = [&](const std::string& agent, int64_t from, int64_t to) {
+      presence.emplace_back(agent, from, to);
+    };
+    auto t1 = SteadyClock::now();
+    auto stats = runReplay(table, factory->configuredQueues(),
+                           [&](RoutingListener* l) { return factory->create(l, true); }, staffing,
+                           options, sink);
+    if (!stats.ok()) {
+      io.err << "kefu replay: " << stats.status().message() << "\n";
+      return 2;
+    }
+    simulatedKpis.reset();
+    for (const auto& [agent, from, to] : presence) simulated.addPresence(agent, from, to);
+    double modelS = secondsSince(t1);
+    auto t2 = SteadyClock::now();
+    nlohmann::json obsJson = observed.finish();
+    nlohmann::json simJson = simulated.finish();
+    simJson["replay"] = {{"seed", options.seed},
+                         {"staffing", mode},
+                         {"agents", stats->agents},
+                         {"offered", stats->offered},
+                         {"served", stats->served},
+                         {"abandoned", stats->abandoned},
+                         {"refused_queue_full", stats->refused},
+                         {"left_at_max_wait", stats->maxWait},
+                         {"unserved_at_end", stats->unservedAtEnd},
+                         {"overflowed", stats->overflowed},
+                         {"sampled_handle_times", stats->sampledHandles}};
+    if (auto s = calls::writeReport(out, obsJson, &simJson); !s.ok()) {
+      io.err << "kefu replay: " << s.message() << "\n";
+      return 1;
+    }
+    double reportS = secondsSince(t2);
+    printSummary(io.out, obsSummary, simSummary);
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "replay: %llu calls (%llu offered, %llu bad rows), %d agents (%s), seed %llu; "
+                  "%llu served, %llu abandoned (%llu at max wait, %llu refused, %llu unserved "
+                  "at the end)\n"
+                  "replay: read %.2f s, model %.2f s, report %.2f s, total %.2f s\n",
+                  static_cast<unsigned long long>(table.calls().size()),
+                  static_cast<unsigned long long>(stats->offered),
+                  static_cast<unsigned long long>((*reader)->badRowCount()), stats->agents,
+                  mode.c_str(), static_cast<unsigned long long>(options.seed),
+                  static_cast<unsigned long long>(stats->served),
+                  static_cast<unsigned long long>(stats->abandoned),
+                  static_cast<unsigned long long>(stats->maxWait),
+                  static_cast<unsigned long long>(stats->refused),
+                  static_cast<unsigned long long>(stats->unservedAtEnd), parseS, modelS, reportS,
+                  secondsSince(t0));
+    io.out << buf << "replay: report in " << out << "/report.html\n";
+    return 0;
+  }
+
+  Status checkQueues(const std::vector<QueueSpec>& queues) const {
+    auto known = [&](const std::string& name) {
+      return std::any_of(queues.begin(), queues.end(),
+                         [&](const QueueSpec& q) { return q.name == name; });
+    };
+    std::string names;
+    for (const auto& q : queues) names += (names.empty() ? "" : ", ") + q.name;
+    const std::string why = " is not a queue of routing-acd (its queues: " +
+                            (names.empty() ? std::string("none") : names) + ")";
+    const ConfigValue& cfg = ctx_->config();
+    if (const ConfigValue* map = cfg.find("queue_for_type")) {
+      for (const auto& [type, queue] : options_.queueForType) {
+        if (!known(queue)) return map->error(type, "'" + queue + "'" + why);
+      }
+    }
+    if (!known(options_.defaultQueue)) {
+      return cfg.error("default_queue", "'" + options_.defaultQueue + "'" + why);
+    }
+    return {};
+  }
+
+  HostContext* ctx_ = nullptr;
+  ReplayOptions options_;
+  std::chrono::minutes gap_{30};
+};
+
+PluginInfo replayInfo() {
+  PluginInfo info;
+  info.description = "Replays call logs on the router with a virtual clock; generates call logs";
+  info.kinds = {"simulation"};
+  info.depends = {RouterFactory::kInterfaceName};
+  info.maturity = Maturity::kBeta;
+  info.configKeys = {
+      {"queue_for_type", ConfigType::kTable,
+       "Call type -> queue of routing-acd, e.g. { PS = \"general\", NE = \"policy\" }", false,
+       "{}"},
+      {"default_queue", ConfigType::kString, "Queue of the call types not listed", false,
+       "\"general\""},
+      {"high_priority_at", ConfigType::kInt,
+       "Calls of this priority or more go ahead in their queue", false, "2"},
+      {"wrap_up_seconds", ConfigType::kInt, "After-call work of the virtual agents", false, "0"},
+      {"presence_gap_minutes", ConfigType::kInt,
+       "Observed staffing: services less apart than this belong to one shift", false, "30"},
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace kefu::replay
+
+KEFU_PLUGIN(kefu::replay::ReplayPlugin, "replay", "0.1.0", kefu::replay::replayInfo)

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The replay model on routing-acd's engine: agreement with Erlang C, determinism, staffing
+// plans, patience estimation and the schedule format.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "acd_engine.h"
+#include "replay_model.h"
+#include "test_support.h"
+
+using kefu::replay::CallTable;
+using kefu::replay::ReplayOptions;
+using kefu::replay::ReplaySink;
+using kefu::calls::CallRecord;
+using kefu::calls::Outcome;
+
+namespace {
+
+constexpr int64_t kT0 = 915'148'800'000;  // 1999-01-01 00:00 as the logs' "UTC"
+
+kefu::QueueSpec voiceQueue(const std::string& name) {
+  kefu::QueueSpec q;
+  q.name = name;
+  q.skills = {{name, 1}};
+  return q;
+}
+
+struct Model {
+  std::vector<kefu::QueueSpec> queues{voiceQueue("general")};
+  kefu::replay::RouterMaker maker() const {
+    return [q = queues](kefu::RoutingListener* l) {
+      auto e = std::make_unique<kefu::acd::AcdEngine>();
+      e->setListener(l);
+      for (const auto& each : q) REQUIRE(e->defineQueue(each).ok());
+      return std::unique_ptr<kefu::Router>(std::move(e));
+    };
+  }
+};
+
+// Poisson arrivals at `perSecond`, exponential handle times of mean `handleS`, every call
+// answered at once in the "log" (so the model has no abandonment to learn).
+CallTable poissonLog(int calls, double perSecond, double handleS, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::exponential_distribution<double> gap(perSecond), handle(1.0 / handleS);
+  CallTable t;
+  double at = 0;
+  for (int i = 0; i < calls; ++i) {
+    at += gap(rng);
+    CallRecord r;
+    r.id = std::to_string(i);
+    r.type = "PS";
+    r.line = static_cast<uint64_t>(i + 2);
+    r.arrivalMs = kT0 + static_cast<int64_t>(at * 1000);
+    r.ivrExitMs = r.queueStartMs = r.queueExitMs = r.serviceStartMs = r.arrivalMs;
+    r.serviceEndMs = r.serviceStartMs + std::max<int64_t>(1, std::llround(handle(rng) * 1000));
+    r.outcome = Outcome::kAnswered;
+    r.agent = "A" + std::to_string(i % 7);
+    t.add(r);
+  }
+  t.finish();
+  return t;
+}
+
+double erlangC(int c, double a) {
+  double term = 1, sum = 1;  // sum of a^k/k! for k < c
+  for (int k = 1; k < c; ++k) {
+    term *= a / k;
+    sum += term;
+  }
+  double last = term * a / c * c / (c - a);
+  return last / (sum + last);
+}
+
+struct Collected {
+  uint64_t answered = 0, waited = 0, abandoned = 0;
+  double waitS = 0;
+  uint64_t hash = 1469598103934665603ULL;
+  ReplaySink sink() {
+    ReplaySink s;
+    s.record = [this](const CallRecord& r) {
+      if (r.outcome == Outcome::kAnswered) {
+        ++answered;
+        int64_t w = r.serviceStartMs - r.queueStartMs;
+        waited += w > 0;
+        waitS += w / 1000.0;
+      } else if (r.outcome == Outcome::kAbandonedInQueue) {
+        ++abandoned;
+      }
+      for (int64_t v : {r.serviceStartMs, r.serviceEndMs, r.queueExitMs}) {
+        hash = (hash ^ static_cast<uint64_t>(v)) * 1099511628211ULL;
+      }
+      for (char ch : r.agent) hash = (hash ^ static_cast<uint8_t>(ch)) * 1099511628211ULL;
+    };
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Replay agrees with Erlang C on Poisson arrivals and exponential service",
+          "[replay]") {
+  // 10 agents, 8 Erlang: P(wait) = 0.409, ASA = P(wait) * h / (c - a).
+  const int c = 10;
+  const double a = 8, h = 180;
+  CallTable t = poissonLog(200'000, a / h, h, 7);
+  Model m;
+  ReplayOptions o;
+  Collected got;
+  auto stats = kefu::replay::runReplay(t, m.queues, m.maker(),
+                                       kefu::replay::fixedStaffing(t, c), o, got.sink());
+  REQUIRE(stats.ok());
+  CHECK(stats->offered == 200'000);
+  CHECK(got.abandoned == 0);
+  REQUIRE(got.answered == 200'000);
+  double pw = erlangC(c, a), asa = pw * h / (c - a);
+  double simPw = double(got.waited) / got.answered, simAsa = got.waitS / got.answered;
+  INFO("P(wait) erlang " << pw << " sim " << simPw << "; ASA erlang " << asa << " sim "
+                         << simAsa);
+  CHECK(std::abs(simPw - pw) / pw < 0.04);
+  CHECK(std::abs(simAsa - asa) / asa < 0.08);
+}
+
+namespace {
+// A log with real abandonment: arrivals faster than 3 agents can serve.
+CallTable busyLog() {
+  std::mt19937_64 rng(3);
+  std::exponential_distribution<double> gap(1.0 / 40), handle(1.0 / 150), patience(1.0 / 90);
+  CallTable t;
+  double at = 8 * 3600;
+  for (int i = 0; i < 3000; ++i) {
+    at += gap(rng);
+    CallRecord r;
+    r.type = i % 3 ? "PS" : "NW";
+    r.priority = i % 4 == 0 ? 2 : 0;
+    r.line = static_cast<uint64_t>(i + 2);
+    r.arrivalMs = kT0 + static_cast<int64_t>(at * 1000);
+    r.ivrExitMs = r.queueStartMs = r.arrivalMs + 5000;
+    double p = patience(rng);
+    if (i % 2) {
+      r.queueExitMs = r.queueStartMs + static_cast<int64_t>(p * 1000);
+      r.outcome = Outcome::kAbandonedInQueue;
+    } else {
+      r.queueExitMs = r.serviceStartMs = r.queueStartMs + static_cast<int64_t>(p * 500);
+      r.serviceEndMs = r.serviceStartMs + static_cast<int64_t>(handle(rng) * 1000);
+      r.outcome = Outcome::kAnswered;
+      r.agent = i % 6 == 0 ? "DORIT" : "TOVA";
+    }
+    t.add(r);
+  }
+  t.finish();
+  return t;
+}
+}  // namespace
+
+TEST_CASE("Replay is deterministic for a given seed", "[replay]") {
+  CallTable t = busyLog();
+  Model m;
+  auto run = [&](uint64_t seed) {
+    ReplayOptions o;
+    o.seed = seed;
+    Collected got;
+    auto s = kefu::replay::runReplay(t, m.queues, m.maker(), kefu::replay::fixedStaffing(t, 3),
+                                     o, got.sink());
+    REQUIRE(s.ok());
+    CHECK(s->sampledHandles > 0);
+    CHECK(got.answered + got.abandoned == 3000);
+    return got.hash;
+  };
+  uint64_t first = run(11);
+  CHECK(run(11) == first);
+  CHECK(run(12) != first);
+}
+
+TEST_CASE("Observed staffing signs the log's agents in for their shift blocks", "[replay]") {
+  CallTable t;
+  auto served = [&](int minute, int minutes, const std::string& agent) {
+    CallRecord r;
+    r.type = "PS";
+    r.arrivalMs = kT0 + minute * 60'000LL;
+    r.serviceStartMs = r.arrivalMs;
+    r.serviceEndMs = r.arrivalMs + minutes * 60'000LL;
+    r.outcome = Outcome::kAnswered;
+    r.agent = agent;
+    t.add(r);
+  };
+  served(0, 5, "A");
+  served(20, 5, "A");   // 15 minutes after the last end: same block
+  served(120, 5, "A");  // 95 minutes later: a new block
+  served(10, 1, "B");
+  t.finish();
+  auto shifts = kefu::replay::observedStaffing(t, std::chrono::minutes(30));
+  REQUIRE(shifts.size() == 3);
+  CHECK(shifts[0].agent == "A");
+  CHECK(shifts[0].fromMs == kT0);
+  CHECK(shifts[0].toMs == kT0 + 25 * 60'000);
+  CHECK(shifts[1].fromMs == kT0 + 120 * 60'000);
+  CHECK(shifts[2].agent == "B");
+  CHECK(shifts[2].toMs - shifts[2].fromMs == 60'000);
+
+  Model m;
+  Collected got;
+  std::vector<std::pair<std::string, int64_t>> presence;
+  ReplaySink sink = got.sink();
+  sink.presence = [&](const std::string& a, int64_t from, int64_t to) {
+    presence.push_back({a, to - from});
+  };
+  auto s = kefu::replay::runReplay(t, m.queues, m.maker(), shifts, ReplayOptions{}, sink);
+  REQUIRE(s.ok());
+  CHECK(s->agents == 2);
+  CHECK(got.answered == 4);
+  CHECK(presence.size() == 3);
+}
+
+TEST_CASE("Fixed and scheduled staffing", "[replay]") {
+  kefu::test::TempDir dir;
+  CallTable t = busyLog();
+  auto fixed = kefu::replay::fixedStaffing(t, 4);
+  REQUIRE(fixed.size() == 4);
+  CHECK(fixed[3].agent == "sim-004");
+
+  std::ofstream(dir / "counts.csv") << "start,end,count\n"
+                                       "1999-01-01 08:00,1999-01-01 12:00,2\n"
+                                       "1999-01-01 10:00,1999-01-01 14:00,1\n";
+  auto counts = kefu::replay::scheduleStaffing((dir / "counts.csv").string());
+  REQUIRE(counts.ok());
+  // Level 0 works 08-14, level 1 08-12, level 2 10-12.
+  REQUIRE(counts->size() == 3);
+  int64_t total = 0;
+  for (const auto& s : *counts) total += s.toMs - s.fromMs;
+  CHECK(total == (6 + 4 + 2) * 3'600'000LL);
+
+  std::ofstream(dir / "named.csv") << "start,end,agent\n1999-01-01T08:00,1999-01-01T16:30,TOVA\n";
+  auto named = kefu::replay::scheduleStaffing((dir / "named.csv").string());
+  REQUIRE(named.ok());
+  REQUIRE(named->size() == 1);
+  CHECK((*named)[0].agent == "TOVA");
+  CHECK((*named)[0].fromMs == kT0 + 8 * 3'600'000LL);
+
+  Model m;
+  Collected got;
+  auto s = kefu::replay::runReplay(t, m.queues, m.maker(), *counts, ReplayOptions{}, got.sink());
+  REQUIRE(s.ok());
+  CHECK(s->agents == 3);
+  CHECK(got.answered + got.abandoned == 3000);
+
+  std::ofstream(dir / "bad.csv") << "start,end,count\n1999-01-01 08:00,1999-01-01 07:00,2\n";
+  auto bad = kefu::replay::scheduleStaffing((dir / "bad.csv").string());
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("bad.csv:2: end is not after start"));
+  std::ofstream(dir / "hdr.csv") << "from,to,n\n";
+  CHECK_FALSE(kefu::replay::scheduleStaffing((dir / "hdr.csv").string()).ok());
+}
+
+TEST_CASE("Kaplan-Meier patience treats answered calls as censored", "[replay]") {
+  kefu::replay::PatienceCurve km;
+  // Abandoned at 10 and 30 s; answered after 20 s (censored).
+  km.build({{10'000, true}, {20'000, false}, {30'000, true}});
+  CHECK(km.survival(5'000) == Approx(1.0));
+  CHECK(km.survival(10'000) == Approx(2.0 / 3));
+  CHECK(km.survival(30'000) == Approx(0.0));
+  CHECK(km.quantile(0.9) == 10'000);
+  CHECK(km.quantile(0.5) == 30'000);
+  kefu::replay::PatienceCurve none;
+  none.build({{5'000, false}});
+  CHECK(none.quantile(0.5) == -1);
+}
+
+TEST_CASE("A call type mapped to an unknown queue is refused by name", "[replay]") {
+  CallTable t = busyLog();
+  Model m;
+  ReplayOptions o;
+  o.queueForType["NW"] = "sales";
+  Collected got;
+  auto s = kefu::replay::runReplay(t, m.queues, m.maker(), kefu::replay::fixedStaffing(t, 1), o,
+                                   got.sink());
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("'NW' maps to queue 'sales'"));
+}
