@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -28,6 +29,12 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
   return v[std::min(i == 0 ? 0 : i - 1, v.size() - 1)];
+}
+
+double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 std::vector<std::string> distinct(std::vector<std::string> v) {
@@ -157,7 +164,7 @@ AnswerSearch::AnswerSearch(const text::Analyzer& analyzer, const TermWeights* we
     : analyzer_(analyzer),
       weights_(weights),
       params_(params),
-      index_(text::Bm25Index::Params{params.k1, params.b}) {}
+      index_(text::Bm25Index::Params{params.k1, params.b, params.maxDfFraction}) {}
 
 std::vector<std::string> AnswerSearch::documentTerms(std::string_view answer) const {
   auto terms = analyzer_.terms(answer);
@@ -216,7 +223,7 @@ std::string evaluateAnswerSearch(const std::string& questionsPath,
     if (fresh) order.push_back(q.qid);
     if (it->second.second.empty()) it->second.second = q.detail;
   }
-  std::vector<double> latency;
+  std::vector<double> latency, cpu;
   double p1 = 0, mrr = 0;
   for (int64_t qid : order) {
     if (!poolQids.count(qid)) {
@@ -225,7 +232,9 @@ std::string evaluateAnswerSearch(const std::string& questionsPath,
     }
     const auto& [question, detail] = groups[qid];
     auto start = Clock::now();
+    double cpuStart = threadCpuMs();
     auto hits = search.search(question + "\n" + detail, 10);
+    cpu.push_back(threadCpuMs() - cpuStart);
     latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     for (size_t r = 0; r < hits.size(); ++r) {
       if (pool[hits[r].doc].qid == qid) {
@@ -241,6 +250,8 @@ std::string evaluateAnswerSearch(const std::string& questionsPath,
   result.mrrAt10 = mrr / static_cast<double>(result.questions);
   result.latencyP50Ms = percentile(latency, 0.50);
   result.latencyP99Ms = percentile(latency, 0.99);
+  result.cpuP50Ms = percentile(cpu, 0.50);
+  result.cpuP99Ms = percentile(cpu, 0.99);
   return "";
 }
 

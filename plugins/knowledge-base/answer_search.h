@@ -63,12 +63,14 @@ struct AnswerSearchParams {
   size_t leadChars = 40;    // how many leading characters of an answer form its lead
   size_t leadRepeat = 2;    // how many extra times the lead's terms count
   double learnedWeight = 0.3;  // exponent applied to learned term weights
+  double maxDfFraction = 0.3;  // see text::Bm25Index::Params
 
   // Plain character uni+bigram BM25: the baseline the product is measured against.
   static AnswerSearchParams baseline() {
     AnswerSearchParams p;
     p.leadRepeat = 0;
     p.learnedWeight = 0;
+    p.maxDfFraction = 1.0;
     return p;
   }
 };
@@ -103,6 +105,9 @@ struct AnswerEvalResult {
   double mrrAt10 = 0;
   double latencyP50Ms = 0;
   double latencyP99Ms = 0;
+  // The same on the thread's CPU clock: without the waits of a busy machine.
+  double cpuP50Ms = 0;
+  double cpuP99Ms = 0;
   double indexMs = 0;
 };
 

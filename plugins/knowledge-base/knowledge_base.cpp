@@ -174,6 +174,10 @@ class KnowledgeBasePlugin : public kefu::Plugin {
     params_.leadChars = static_cast<size_t>(cfg.getInt("lead_chars", 40));
     params_.leadRepeat = static_cast<size_t>(cfg.getInt("lead_repeat", 2));
     params_.learnedWeight = cfg.getDouble("learned_weight", params_.learnedWeight);
+    params_.maxDfFraction = cfg.getDouble("max_df_fraction", params_.maxDfFraction);
+    if (!(params_.maxDfFraction > 0 && params_.maxDfFraction <= 1)) {
+      return cfg.error("max_df_fraction", "must be in (0, 1]");
+    }
     if (!(params_.k1 > 0 && params_.k1 <= 10)) return cfg.error("k1", "must be in (0, 10]");
     if (!(params_.b >= 0 && params_.b <= 1)) return cfg.error("b", "must be in [0, 1]");
     if (cfg.getInt("lead_chars", 40) < 0 || cfg.getInt("lead_chars", 40) > 1000) {
@@ -798,6 +802,8 @@ int KnowledgeBasePlugin::eval(const kefu::CliArgs& a, kefu::CliIo& io) {
          << "MRR@10 " << fixed(r.mrrAt10, 4) << "\n"
          << "latency per question p50 " << fixed(r.latencyP50Ms, 3) << " ms, p99 "
          << fixed(r.latencyP99Ms, 3) << " ms\n"
+         << "cpu time per question p50 " << fixed(r.cpuP50Ms, 3) << " ms, p99 "
+         << fixed(r.cpuP99Ms, 3) << " ms\n"
          << "P@1=" << fixed(r.precisionAt1, 4) << " MRR@10=" << fixed(r.mrrAt10, 4) << "\n";
   return 0;
 }
@@ -822,6 +828,8 @@ kefu::PluginInfo knowledgeBaseInfo() {
        "2"},
       {"learned_weight", kefu::ConfigType::kFloat,
        "Exponent of the learned query-term weights (0: ignore them)", false, "0.3"},
+      {"max_df_fraction", kefu::ConfigType::kFloat,
+       "Query terms in a larger share of the texts are skipped (1: none)", false, "0.3"},
   };
   return info;
 }

@@ -386,6 +386,7 @@ std::vector<Bm25Index::Hit> Bm25Index::search(const std::vector<QueryTerm>& quer
     const auto& list = postings_[it->second];
     if (list.empty()) continue;
     double df = static_cast<double>(list.size());
+    if (df > params_.maxDfFraction * n) continue;
     double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     double w = idf * q.weight;
     for (const Posting& p : list) {
