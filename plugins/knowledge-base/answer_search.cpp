@@ -100,6 +100,7 @@ void TermWeights::train(const std::vector<QaRow>& rows, const text::Analyzer& an
   double sum = 0;
   for (const auto& [t, c] : seen) sum += static_cast<double>(c.second) / c.first;
   const double mean = sum / static_cast<double>(seen.size());
+  if (!(mean > 0)) return;  // no question term ever reappears: nothing to learn
   // A term seen in few questions is pulled toward the mean by this many pseudo-questions.
   constexpr double kSmoothing = 5;
   for (const auto& [t, c] : seen) {

@@ -371,6 +371,10 @@ uint32_t Bm25Index::documentFrequency(std::string_view term) const {
   return it == termIds_.end() ? 0 : static_cast<uint32_t>(postings_[it->second].size());
 }
 
+// Below this many documents no term is skipped: a small knowledge base needs every word and
+// is fast anyway.
+constexpr double kMinDocsToSkip = 1000;
+
 std::vector<Bm25Index::Hit> Bm25Index::search(const std::vector<QueryTerm>& query, size_t k,
                                               const Filter& filter) const {
   std::vector<Hit> hits;
@@ -386,7 +390,7 @@ std::vector<Bm25Index::Hit> Bm25Index::search(const std::vector<QueryTerm>& quer
     const auto& list = postings_[it->second];
     if (list.empty()) continue;
     double df = static_cast<double>(list.size());
-    if (df > params_.maxDfFraction * n) continue;
+    if (n >= kMinDocsToSkip && df > params_.maxDfFraction * n) continue;
     double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     double w = idf * q.weight;
     for (const Posting& p : list) {

@@ -99,8 +99,9 @@ class Bm25Index {
   struct Params {
     double k1 = 1.2;
     double b = 0.75;
-    // Query terms in more than this fraction of the documents are skipped: they add almost
-    // nothing to the ranking and their long posting lists dominate the search time.
+    // Query terms in more than this fraction of the documents are skipped (in indexes of
+    // 1,000 documents or more): they add almost nothing to the ranking and their long
+    // posting lists dominate the search time.
     double maxDfFraction = 1.0;
   };
   struct Hit {
