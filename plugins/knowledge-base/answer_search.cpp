@@ -212,7 +212,8 @@ std::string evaluateAnswerSearch(const std::string& questionsPath,
   std::unordered_set<int64_t> poolQids;
   for (size_t i = 0; i < pool.size(); ++i) {
     search.put(i, pool[i].answer);
-    poolQids.insert(pool[i].qid);
+    // An empty answer can never be found: its question counts as having none.
+    if (!pool[i].answer.empty()) poolQids.insert(pool[i].qid);
   }
   result.indexMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   result.poolAnswers = pool.size();
