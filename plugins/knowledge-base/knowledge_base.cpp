@@ -836,4 +836,4 @@ kefu::PluginInfo knowledgeBaseInfo() {
 
 }  // namespace
 
-KEFU_PLUGIN(KnowledgeBasePlugin, "knowledge-base", "1.0.0", knowledgeBaseInfo)
+KEFU_PLUGIN(KnowledgeBasePlugin, "knowledge-base", "0.1.0", knowledgeBaseInfo)
