@@ -632,7 +632,9 @@ kefu::Status KnowledgeBasePlugin::addCommands() {
                {{"--qa", "Question/answer JSON Lines to learn term weights from", false, false,
                  "", true},
                 {"--pairs", "Labelled question pairs (q1, q2, label) for the pair matcher",
-                 false, false, "", true}},
+                 false, false, "", true},
+                {"--threshold", "pair matcher: same-intent threshold to store instead of the "
+                                "learned one"}},
                [this](const kefu::CliArgs& a, kefu::CliIo& io) { return train(a, io); }});
   if (!s.ok()) return s;
   return cli.add(
@@ -644,7 +646,9 @@ kefu::Status KnowledgeBasePlugin::addCommands() {
          true},
         {"--ranker", "answer-search: kefu or baseline (character uni+bigram BM25)", false,
          false, "kefu"},
-        {"--pairs", "pair-match: labelled pairs (q1, q2, label)", false, false, "", true}},
+        {"--pairs", "pair-match: labelled pairs (q1, q2, label)", false, false, "", true},
+        {"--threshold", "pair-match: decide at this confidence instead of the configured "
+                        "one"}},
        [this](const kefu::CliArgs& a, kefu::CliIo& io) { return eval(a, io); }});
 }
 
