@@ -323,3 +323,51 @@ TEST_CASE("kb: answer-search evaluation on a small fixture") {
   dir.write("w2.tsv", "# header\nterm\tnot-a-number\n");
   CHECK_THAT(back.load((dir / "w2.tsv").string()), Catch::Contains("w2.tsv:2:"));
 }
+
+// Runs only under tests/postgres/with_postgres.sh, which starts a real server (ctest does).
+TEST_CASE("Knowledge base articles workflow search and KPIs on a real PostgreSQL server",
+          "[.][postgres]") {
+  const char* url = std::getenv("KEFU_TEST_PG_URL");
+  const char* pw = std::getenv("KEFU_TEST_PG_PASSWORD");
+  REQUIRE(url != nullptr);
+  kefu::core::StoreOptions o;
+  o.url = url;
+  o.password = pw ? pw : "";
+  kefu::core::StoreImpl store(o);
+  REQUIRE(store.migrate("knowledge-base", KnowledgeStore::migrations()).ok());
+  kefu::kb::TermWeights weights;
+  int64_t id = 0;
+  {
+    KnowledgeStore kb(store.openSession(), &weights, KnowledgeStore::Options{});
+    REQUIRE(kb.load().ok());
+    auto in = article("流程/理赔", "车险理赔流程", "出险后拨打95500报案。", "procedure");
+    in.reviewDueAtMs = kT0 + kDay;
+    id = publish(kb, in);
+    auto second = publish(kb, article("流程/退保", "退保须知", "携带保单。", "procedure"));
+    CHECK(second > id);
+    auto fixed = in;
+    fixed.reviewDueAtMs = 0;  // the update is done; nothing new is due
+    REQUIRE(kb.revise(id, fixed, 1, "ed", kT0 + 1000, "typo").ok());
+    REQUIRE(kb.setSynonyms({{"机动车辆保险", "车险"}}, "ed", kT0).ok());
+    auto s = kb.logSearch("a1", "理赔", id, kT0);
+    REQUIRE(s.ok());
+    REQUIRE(kb.feedback(*s, id, true, "a1", kT0).ok());
+    auto k = kb.kpis(kT0 - kDay, kT0 + 10 * kDay, kT0 + 2 * kDay);
+    REQUIRE(k.ok());
+    CHECK(k->updatesDue == 1);
+    CHECK(k->updatesOnTime == 1);
+    CHECK(k->searchesCorrect == 1);
+    CHECK(kb.importPublished({article("问答", "交强险赔多少", "18万。", "qa")}, "cli", kT0)
+              .value() == 1);
+  }
+  KnowledgeStore kb(store.openSession(), &weights, KnowledgeStore::Options{});
+  REQUIRE(kb.load().ok());
+  CHECK(kb.size() == 3);
+  CHECK(kb.article(id)->current.version == 2);
+  CHECK(kb.servable(id, kT0)->published->version == 1);
+  auto hits = ids(kb.search("機動車輛保險 理賠", SearchFilter{}, kT0));
+  REQUIRE(!hits.empty());
+  CHECK(hits[0] == id);
+  CHECK(kb.versions(id)->size() == 2);
+  CHECK(kb.history(id)->size() == 4);
+}
