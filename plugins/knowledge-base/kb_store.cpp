@@ -596,15 +596,20 @@ Result<int64_t> KnowledgeStore::logSearch(const std::string& actor, const std::s
                                           int64_t topArticle, int64_t now) {
   std::lock_guard db(impl_->dbMu);
   auto& s = *impl_->session;
-  s << "INSERT INTO kb_searches (at_ms, actor, query, top_article) VALUES (:a, :b, :q, :t)",
-      soci::use(now), soci::use(actor), soci::use(text), soci::use(topArticle);
-  long long id = 0;
-  if (s.get_backend_name() == "postgresql") {
-    s << "SELECT currval(pg_get_serial_sequence('kb_searches', 'id'))", soci::into(id);
-  } else {
-    s << "SELECT last_insert_rowid()", soci::into(id);
+  // A search must not fail because its log line could not be written: report it instead.
+  try {
+    s << "INSERT INTO kb_searches (at_ms, actor, query, top_article) VALUES (:a, :b, :q, :t)",
+        soci::use(now), soci::use(actor), soci::use(text), soci::use(topArticle);
+    long long id = 0;
+    if (s.get_backend_name() == "postgresql") {
+      s << "SELECT currval(pg_get_serial_sequence('kb_searches', 'id'))", soci::into(id);
+    } else {
+      s << "SELECT last_insert_rowid()", soci::into(id);
+    }
+    return static_cast<int64_t>(id);
+  } catch (const std::exception& e) {
+    return Status::unavailable(std::string("cannot store the search: ") + e.what());
   }
-  return static_cast<int64_t>(id);
 }
 
 Status KnowledgeStore::feedback(int64_t searchId, int64_t articleId, bool correct,

@@ -225,7 +225,7 @@ class KnowledgeBasePlugin : public kefu::Plugin {
     }
     kb::KnowledgeStore::Options o;
     o.search = params_;
-    auto store = std::make_unique<kb::KnowledgeStore>(ctx_->store().openSession(), &weights_, o);
+    auto store = std::make_shared<kb::KnowledgeStore>(ctx_->store().openSession(), &weights_, o);
     if (!synonymsText_.empty()) {
       if (auto s = store->addConfiguredSynonyms(synonymsText_, synonymsFile_); !s.ok()) return s;
     }
@@ -244,10 +244,11 @@ class KnowledgeBasePlugin : public kefu::Plugin {
     store_.reset();
   }
 
-  // The store while started, else nullptr (routes outlive nothing, but be safe).
-  kb::KnowledgeStore* store() {
+  // The store while started, else nullptr. Shared so that a request still running while
+  // the plugin stops keeps it alive until it is done.
+  std::shared_ptr<kb::KnowledgeStore> store() {
     std::lock_guard lock(mu_);
-    return store_.get();
+    return store_;
   }
   int64_t now() { return toMillis(ctx_->clock().now()); }
 
@@ -271,7 +272,7 @@ class KnowledgeBasePlugin : public kefu::Plugin {
   std::string modelPath_, synonymsFile_, synonymsText_;
   kb::TermWeights weights_;
   std::mutex mu_;
-  std::unique_ptr<kb::KnowledgeStore> store_;
+  std::shared_ptr<kb::KnowledgeStore> store_;
   std::shared_ptr<kefu::KnowledgeBase> service_;
 };
 
@@ -281,7 +282,7 @@ class KbService : public kefu::KnowledgeBase {
   explicit KbService(KnowledgeBasePlugin* p) : p_(p) {}
   kefu::Result<std::vector<kefu::KnowledgeHit>> search(
       const kefu::KnowledgeQuery& q) override {
-    auto* store = p_->store();
+    auto store = p_->store();
     if (store == nullptr) return kefu::Status::unavailable("the knowledge base is not started");
     kb::SearchFilter f;
     f.category = q.category;
@@ -296,7 +297,7 @@ class KbService : public kefu::KnowledgeBase {
     return out;
   }
   kefu::Result<kefu::KnowledgeArticle> get(int64_t id) override {
-    auto* store = p_->store();
+    auto store = p_->store();
     if (store == nullptr) return kefu::Status::unavailable("the knowledge base is not started");
     auto a = store->servable(id, p_->now());
     if (!a.ok()) return a.status();
@@ -346,7 +347,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
 
   // Search: agents see servable articles; editors may ask for a workflow status.
   auto s = http.add("GET", "/api/v1/kb/search", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     auto q = r.query.find("q");
     if (q == r.query.end() || q->second.empty()) return bad("'q' is required");
@@ -373,14 +374,19 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
     if (f.status.empty()) {
       auto id = st->logSearch(r.principal.id, q->second,
                               hits->empty() ? 0 : hits->front().articleId, now());
-      if (id.ok()) body["search_id"] = *id;
+      if (id.ok()) {
+        body["search_id"] = *id;
+      } else {
+        ctx_->logger().warn("search not logged for the accuracy KPI: {}",
+                            id.status().message());
+      }
     }
     return HttpResponse::json(200, body.dump());
   }, readers);
   if (!s.ok()) return s;
 
   s = http.add("GET", "/api/v1/kb/articles", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     kb::SearchFilter f;
     f.limit = 100;
@@ -407,7 +413,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("GET", "/api/v1/kb/articles/{id}", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     int64_t id = 0;
     if (!parseId(r.params.at("id"), id)) return bad("the article id must be a positive integer");
@@ -424,7 +430,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
 
   s = http.add("GET", "/api/v1/kb/articles/{id}/versions",
                [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     int64_t id = 0;
     if (!parseId(r.params.at("id"), id)) return bad("the article id must be a positive integer");
@@ -443,7 +449,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("POST", "/api/v1/kb/articles", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     Json body;
     HttpResponse err;
@@ -457,7 +463,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("PUT", "/api/v1/kb/articles/{id}", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     int64_t id = 0;
     if (!parseId(r.params.at("id"), id)) return bad("the article id must be a positive integer");
@@ -483,7 +489,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
 
   auto action = [this, unavailable](const std::string& what) {
     return [this, unavailable, what](const HttpRequest& r) {
-      auto* st = store();
+      auto st = store();
       if (st == nullptr) return unavailable();
       int64_t id = 0;
       if (!parseId(r.params.at("id"), id)) {
@@ -510,7 +516,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   }
 
   s = http.add("GET", "/api/v1/kb/categories", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     bool all = r.query.count("status") && r.query.at("status") == "any";
     if (all && !isEditor(r.principal)) {
@@ -532,7 +538,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("POST", "/api/v1/kb/feedback", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     Json body;
     HttpResponse err;
@@ -556,7 +562,7 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("GET", "/api/v1/kb/kpis", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     int64_t t = now(), from = t - 30LL * 86'400'000, to = t + 1;
     if (auto it = r.query.find("from"); it != r.query.end() && !parseDate(it->second, from)) {
@@ -583,14 +589,14 @@ kefu::Status KnowledgeBasePlugin::addRoutes() {
   if (!s.ok()) return s;
 
   s = http.add("GET", "/api/v1/kb/synonyms", [this, unavailable](const HttpRequest&) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     return HttpResponse::json(200, Json{{"groups", st->synonyms()}}.dump());
   }, readers);
   if (!s.ok()) return s;
 
   return http.add("PUT", "/api/v1/kb/synonyms", [this, unavailable](const HttpRequest& r) {
-    auto* st = store();
+    auto st = store();
     if (st == nullptr) return unavailable();
     Json body;
     HttpResponse err;
@@ -653,7 +659,7 @@ kefu::Status KnowledgeBasePlugin::addCommands() {
 }
 
 int KnowledgeBasePlugin::importQa(const kefu::CliArgs& a, kefu::CliIo& io) {
-  auto* st = store();
+  auto st = store();
   if (st == nullptr) {
     io.err << "kb import: the knowledge base did not start\n";
     return 1;
