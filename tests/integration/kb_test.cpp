@@ -75,11 +75,18 @@ std::string signIn(int port, const std::string& id, const std::string& pw) {
 }
 
 const char* kQa =
-    R"({"id": 0, "qid": 7, "question": "交强险最多赔多少？", "question_detail": null, "answer": "交强险死亡伤残赔偿限额18万元。", "is_best": true}
-{"id": 1, "qid": 7, "question": "交强险最多赔多少？", "question_detail": null, "answer": "问保险公司", "is_best": false}
-{"id": 2, "qid": 8, "question": "社保断缴怎么办", "question_detail": "断了三个月", "answer": "可以到社保局补缴。", "is_best": true}
-{"id": 3, "qid": 9, "question": "没有答案", "question_detail": null, "answer": "", "is_best": false}
-)";
+    R"({"id": 0, "qid": 7, "question": "交强险最多赔多少？", "question_detail": null, )"
+    R"("answer": "交强险死亡伤残赔偿限额18万元。", "is_best": true})"
+    "\n"
+    R"({"id": 1, "qid": 7, "question": "交强险最多赔多少？", "question_detail": null, )"
+    R"("answer": "问保险公司", "is_best": false})"
+    "\n"
+    R"({"id": 2, "qid": 8, "question": "社保断缴怎么办", "question_detail": "断了三个月", )"
+    R"("answer": "可以到社保局补缴。", "is_best": true})"
+    "\n"
+    R"({"id": 3, "qid": 9, "question": "没有答案", "question_detail": null, "answer": "", )"
+    R"("is_best": false})"
+    "\n";
 
 }  // namespace
 

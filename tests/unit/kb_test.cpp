@@ -118,7 +118,8 @@ TEST_CASE("kb: articles keep every version and who changed them across a restart
 TEST_CASE("kb: unpublished and expired articles are never served") {
   KbFixture f;
   auto kb = f.open();
-  auto in = article("流程/理赔", "车险理赔流程", "出险后拨打95500报案，提交理赔材料。", "procedure");
+  auto in = article("流程/理赔", "车险理赔流程", "出险后拨打95500报案，提交理赔材料。",
+                    "procedure");
   auto a = kb->create(in, "ed", kT0);
   REQUIRE(a.ok());
   int64_t id = a->id;
@@ -177,8 +178,9 @@ TEST_CASE("kb: search ranks a hand-made Chinese set with synonyms and full-width
                                      "需要驾驶证、行驶证、事故认定书和维修发票。"));
   int64_t acc = publish(*kb, article("产品资料/意外险", "意外伤害保险保障范围",
                                      "意外身故、伤残和意外医疗，等待期为0天。"));
-  int64_t branch = publish(*kb, article("网点信息/上海", "上海徐汇营业部",
-                                        "地址：徐汇区漕溪北路88号，营业时间9:00-17:00。", "branch"));
+  int64_t branch =
+      publish(*kb, article("网点信息/上海", "上海徐汇营业部",
+                           "地址：徐汇区漕溪北路88号，营业时间9:00-17:00。", "branch"));
   SearchFilter all;
   // 重疾 in the query finds 重大疾病 in the article.
   auto hits = ids(kb->search("重疾险等待期多久？", all, kT0));
@@ -279,17 +281,23 @@ TEST_CASE("kb: import adds published Q&A once") {
 TEST_CASE("kb: answer-search evaluation on a small fixture") {
   kefu::test::TempDir dir;
   auto pool = dir.write("pool.jsonl",
-      R"({"qid": 1, "question": "交强险最高赔偿", "answer": "交强险死亡伤残赔偿限额为18万元。", "is_best": true}
-{"qid": 2, "question": "q", "answer": "社保断缴后可以到社保局补缴。", "is_best": true}
-{"qid": 3, "question": "q", "answer": "重疾险等待期一般是90天。", "is_best": false}
-{"qid": 3, "question": "q", "answer": "", "is_best": false}
-)");
+      R"({"qid": 1, "question": "交强险最高赔偿", "answer": "交强险死亡伤残赔偿限额为18万元。")"
+      "}\n"
+      R"({"qid": 2, "question": "q", "answer": "社保断缴后可以到社保局补缴。", "is_best": true})"
+      "\n"
+      R"({"qid": 3, "question": "q", "answer": "重疾险等待期一般是90天。", "is_best": false})"
+      "\n"
+      R"({"qid": 3, "question": "q", "answer": "", "is_best": false})"
+      "\n");
   auto questions = dir.write("q.jsonl",
-      R"({"qid": 1, "question": "交强险最多赔多少", "question_detail": null, "answer": "", "is_best": false}
-{"qid": 2, "question": "社保断了怎么补", "question_detail": "断缴三个月", "answer": "", "is_best": false}
-{"qid": 3, "question": "交强险赔偿", "question_detail": null, "answer": "", "is_best": false}
-{"qid": 9, "question": "没有答案的问题", "question_detail": null, "answer": "", "is_best": false}
-)");
+      R"({"qid": 1, "question": "交强险最多赔多少", "question_detail": null})"
+      "\n"
+      R"({"qid": 2, "question": "社保断了怎么补", "question_detail": "断缴三个月"})"
+      "\n"
+      R"({"qid": 3, "question": "交强险赔偿", "question_detail": null})"
+      "\n"
+      R"({"qid": 9, "question": "没有答案的问题", "question_detail": null})"
+      "\n");
   kefu::text::Analyzer an;
   kefu::kb::AnswerEvalResult r;
   auto err = kefu::kb::evaluateAnswerSearch(questions.string(), {pool.string()}, an, nullptr,
