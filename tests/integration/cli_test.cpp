@@ -42,8 +42,8 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   CHECK(r.code == 0);
   // Dependency order: replay and sim-telephony need routing-acd.
   CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: call-analytics, event-journal, "
-                                    "routing-acd, replay, sim-telephony, system-monitor, "
-                                    "user-auth)"));
+                                    "knowledge-base, routing-acd, replay, sim-telephony, "
+                                    "system-monitor, user-auth)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
@@ -53,8 +53,8 @@ TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][
   CHECK(r.code == 0);
   INFO(r.out << r.err);
   CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
-  for (const char* name : {"call-analytics", "event-journal", "replay", "routing-acd",
-                           "sim-telephony", "system-monitor", "user-auth"}) {
+  for (const char* name : {"call-analytics", "event-journal", "knowledge-base", "replay",
+                           "routing-acd", "sim-telephony", "system-monitor", "user-auth"}) {
     std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
                    name + R"(\.so +loaded\n)");
     CHECK(std::regex_search(r.out, row));
