@@ -163,6 +163,10 @@ class RoutingAcd : public Plugin {
     }
     router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
     hub_->start(desk_.get());
+    // A plugin command (`kefu user list` beside a serving host, `kefu replay`) only needs
+    // the router factory: recovery would put the serving host's assigned contacts back to
+    // waiting in the shared store, and timers or polling would route on its behalf.
+    if (ctx_->mode() != RunMode::kServe) return {};
     auto recovered = desk_->recover();
     if (!recovered.ok()) return recovered.status();
     scheduleTick();
