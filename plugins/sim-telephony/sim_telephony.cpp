@@ -475,6 +475,20 @@ class SimTelephony : public Plugin {
     if (cfg.has("default_queue") && s.defaultQueue.empty()) {
       return cfg.error("default_queue", "must name a queue (or be left out)");
     }
+    // The router configures first (this plugin depends on it): a default queue it does not
+    // define, or one of chats, would refuse every call placed without a queue.
+    if (auto routers = ctx.services().find<RouterFactory>(); routers && cfg.has("default_queue")) {
+      auto queues = routers->configuredQueues();
+      auto q = std::find_if(queues.begin(), queues.end(),
+                            [&](const QueueSpec& x) { return x.name == s.defaultQueue; });
+      if (q == queues.end()) {
+        return cfg.error("default_queue", "no queue '" + s.defaultQueue + "' in the router");
+      }
+      if (!isExclusive(q->media)) {
+        return cfg.error("default_queue", "queue '" + s.defaultQueue + "' carries " +
+                                              mediaName(q->media) + ", not phone calls");
+      }
+    }
     phone_ = std::make_shared<SimPhone>(ctx, s);
     return addRoutes();
   }
@@ -512,6 +526,10 @@ class SimTelephony : public Plugin {
                                      std::string("'") + key + "' must be a string");
         }
         *out = body[key].get<std::string>();
+      }
+      if (body.contains("id") && spec.id.empty()) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "'id' must not be empty (leave it out for a generated id)");
       }
       if (body.contains("priority")) {
         const Json& p = body["priority"];
