@@ -542,12 +542,13 @@ TEST_CASE("A plugin command beside a serving host leaves its contacts alone",
   call(port, "POST", "/api/v1/contacts/z1/answer", a, "", 200);
 
   // Read-only and writing commands on the same data directory while it serves.
-  for (std::vector<std::string> cmd :
-       {std::vector<std::string>{"user", "list"}, std::vector<std::string>{"journal", "tail"}}) {
-    std::vector<std::string> args = {KEFU_BINARY};
+  using Words = std::vector<std::string>;
+  for (Words cmd : {Words{"user", "list"}, Words{"journal", "tail"},
+                    Words{"user", "add", "--id", "1004", "--role", "agent", "--password-stdin"}}) {
+    Words args = {KEFU_BINARY};
     args.insert(args.end(), cmd.begin(), cmd.end());
     args.insert(args.end(), {"--config", config, "--data-dir", data});
-    Process p(args, dir / "cmd.out", dir / "cmd.err");
+    Process p(args, dir / "cmd.out", dir / "cmd.err", "1004-password-123\n");
     INFO(cmd[0] << " " << cmd[1] << ": " << p.err());
     REQUIRE(p.wait(30s) == 0);
   }
