@@ -75,7 +75,8 @@ class EventJournal : public kefu::Plugin {
 
   kefu::Status start() override {
     session_ = ctx_->store().openSession();
-    purge();
+    // Retention is the serving host's job; a command (`kefu journal tail`) deletes nothing.
+    if (ctx_->mode() == kefu::RunMode::kServe) purge();
     for (const auto& t : topics_) {
       subs_.push_back(ctx_->events().subscribe(t, [this](const kefu::Event& e) { write(e); }));
     }

@@ -454,6 +454,12 @@ Status AcdEngine::canTake(const std::string& contactId, const std::string& agent
   return takeCheck(*c, agents_[ait->second]);
 }
 
+Result<Media> AcdEngine::queueMedia(const std::string& queue) const {
+  auto qit = queueIdx_.find(queue);
+  if (qit == queueIdx_.end()) return Status::notFound("no queue '" + queue + "'");
+  return queues_[qit->second].spec.media;
+}
+
 Status AcdEngine::canRequeue(const std::string& contactId, const std::string& queue) const {
   const Contact* c = findContact(contactId);
   if (!c) return Status::notFound("no contact '" + contactId + "' in routing");

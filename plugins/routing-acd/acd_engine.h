@@ -88,6 +88,8 @@ class AcdEngine : public Router {
   // OK if the assigned `contactId` may be put in `queue`: NotFound for an unknown queue,
   // InvalidArgument for a queue of the other kind of media, ResourceExhausted when full.
   Status canRequeue(const std::string& contactId, const std::string& queue) const;
+  // The medium `queue` carries; NotFound for an unknown queue.
+  Result<Media> queueMedia(const std::string& queue) const;
   // Moves an assigned contact to `agentId` (who must pass canTake(), or hold a leg of this
   // contact, which becomes the assignment). The former agent is released as by release().
   // Not a routing decision: the listener hears only of the agents' states, and the caller

@@ -30,6 +30,7 @@ const char* callStepName(CallStep s) {
     case CallStep::kConsultCancel: return "consult_cancel";
     case CallStep::kConference: return "conference";
     case CallStep::kSupervise: return "supervise";
+    case CallStep::kUnsupervise: return "unsupervise";
   }
   return "?";
 }
@@ -47,7 +48,10 @@ Status checkStep(const CallState& s, const std::string& id, CallStep step,
                  const std::string& party, SupervisionMode mode) {
   if (s.phase == CallPhase::kEnded) return refuse(s, id, "it takes no more controls");
   if (s.phase == CallPhase::kQueued) {
-    return refuse(s, id, "it has no agent yet (a waiting contact is abandoned, not hung up)");
+    return refuse(s, id, step == CallStep::kHangup
+                             ? "it has no agent yet (a waiting contact is abandoned, not hung "
+                               "up)"
+                             : "it has no agent yet");
   }
   switch (step) {
     case CallStep::kAnswer:
@@ -122,6 +126,9 @@ Status checkStep(const CallState& s, const std::string& id, CallStep step,
       }
       return {};
     }
+    case CallStep::kUnsupervise:
+      if (!s.supervisors.count(party)) return refuse(s, id, party + " does not supervise it");
+      return {};
   }
   return Status::internal("unknown call step");
 }
@@ -172,6 +179,7 @@ void applyStep(CallState& s, CallStep step, const std::string& party, Supervisio
       s.phase = CallPhase::kConference;
       return;
     case CallStep::kSupervise: s.supervisors[party] = mode; return;
+    case CallStep::kUnsupervise: s.supervisors.erase(party); return;
   }
 }
 

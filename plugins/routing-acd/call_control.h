@@ -12,8 +12,8 @@
 //   connected|held --transfer to agent--> ringing (the new agent)
 //   connected|held --transfer to queue--> queued
 //   any but queued --hangup--> ended
-// Supervisors monitor, whisper or barge into any answered phase; they leave with the agent
-// on a transfer.
+// Supervisors monitor, whisper or barge into any answered phase; they leave on their own
+// (unsupervise) or with the agent on a transfer.
 #pragma once
 
 #include <map>
@@ -41,6 +41,7 @@ enum class CallStep {
   kConsultCancel,
   kConference,
   kSupervise,
+  kUnsupervise,      // a supervisor stops monitoring, whispering or barging
 };
 const char* callStepName(CallStep s);
 

@@ -210,6 +210,17 @@ struct ChannelHub::Impl {
     if (auto ch = channelOf(s)) ch->release(id, reason);
   }
 
+  // A closed queue's action other than overflow ended the contact as it arrived: its
+  // channel carries the action out (calls back, records, plays the message, hangs up).
+  void onQueueClosed(const Event& e) {
+    Json j = Json::parse(e.payload, nullptr, false);
+    if (!j.is_object() || j.value("action", "") == "overflow") return;
+    Event ended = e;
+    ended.payload = Json{{"contact", j.value("contact", "")},
+                         {"outcome", "closed_" + j.value("action", "")}}.dump();
+    onClosed(ended, "closed");
+  }
+
   // ---- storing ------------------------------------------------------------------------
 
   // Stores `leg` and announces `topic` (after whatever the router decides in `engineStep`),
@@ -303,6 +314,8 @@ struct ChannelHub::Impl {
           };
         } else if (ev.party.empty() || ev.party == s.agent) {
           endWith = "hung_up_by_agent";
+        } else if (s.supervisors.count(ev.party)) {
+          applyStep(s, CallStep::kUnsupervise, ev.party);  // a supervisor left
         } else {
           verdict = Status::failedPrecondition("agent " + ev.party + " is not on contact '" +
                                                ev.contactId + "'");
@@ -386,6 +399,7 @@ void ChannelHub::start(ContactDesk* desk) {
       bus.subscribe("contact.ended", [i](const Event& e) { i->onClosed(e, "handled"); }),
       bus.subscribe("contact.abandoned", [i](const Event& e) { i->onClosed(e, "abandoned"); }),
       bus.subscribe("routing.max_wait", [i](const Event& e) { i->onClosed(e, "max_wait"); }),
+      bus.subscribe("routing.closed", [i](const Event& e) { i->onQueueClosed(e); }),
   };
 }
 
@@ -678,10 +692,29 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
                                     i->outcomes.end()) {
           return HttpResponse::error(400, "invalid_argument", "unknown outcome '" + outcome + "'");
         }
-        // A second agent of a consultation or conference leaves it; otherwise the whole
-        // contact ends.
-        if (party.empty() && r.principal.id != st.agent && st.involves(r.principal.id)) {
+        // `agent` names who hangs up: the holder (the whole contact ends), a second agent of
+        // a consultation or conference, or a supervisor (each leaves alone). Left out, it is
+        // the caller when on the contact; a lead who is not on it ends the contact.
+        auto onContact = [&](const std::string& p) {
+          return st.involves(p) || st.supervisors.count(p) > 0;
+        };
+        if (!party.empty() && !onContact(party)) {
+          return HttpResponse::error(404, "not_found",
+                                     "'" + party + "' is not on contact '" + id + "'");
+        }
+        if (party.empty() && r.principal.id != st.agent && onContact(r.principal.id)) {
           party = r.principal.id;
+        }
+        if (!party.empty() && !st.involves(party)) {
+          if (!isLead(r.principal) && r.principal.id != party) {
+            return denied("only the supervisor or a lead may end a supervision");
+          }
+          Control c{CallStep::kUnsupervise, party};
+          c.media = [&](Channel& ch) { return ch.hangUp(id, party); };
+          c.done = [party](const CallState& x) { return !x.supervisors.count(party); };
+          c.topic = "contact.left";
+          c.payload = {{"supervisor", party}, {"holder", st.agent}};
+          return run(r, id, st, std::move(c));
         }
         // The holder hanging up ends the contact for everyone.
         bool leave = !party.empty() && party != st.agent &&

@@ -48,6 +48,27 @@ bool validId(const std::string& id) {
 
 }  // namespace
 
+const char* defaultChannel(Media m) {
+  switch (m) {
+    case Media::kVoice: return "phone";
+    case Media::kVideo: return "video";
+    case Media::kChat: return "webchat";
+    case Media::kMessage: return "message";
+  }
+  return "phone";
+}
+
+std::optional<Media> channelMedia(std::string_view channel) {
+  static const std::pair<const char*, Media> kKnown[] = {
+      {"phone", Media::kVoice}, {"voice", Media::kVoice},     {"video", Media::kVideo},
+      {"webchat", Media::kChat}, {"chat", Media::kChat},      {"message", Media::kMessage},
+      {"sms", Media::kMessage},  {"email", Media::kMessage}};
+  for (const auto& [name, media] : kKnown) {
+    if (channel == name) return media;
+  }
+  return std::nullopt;
+}
+
 ContactDesk::ContactDesk(std::unique_ptr<soci::session> session, LockedRouter& router,
                          EventBus* events, const Clock& clock,
                          std::function<void(const std::string&)> onError,
@@ -299,7 +320,17 @@ Result<std::string> ContactDesk::accept(ContactSpec spec) {
   if (!validId(spec.id)) {
     return Status::invalidArgument("a contact id has 1 to 64 letters, digits, '-', '_', '.'");
   }
-  if (spec.channel.empty()) spec.channel = "phone";
+  // The channel must carry the queue's kind of media: a phone call never joins a chat
+  // queue, where an agent would hold several at once. A contact naming no channel takes the
+  // usual one of the queue's medium.
+  auto media = router_.locked([&](AcdEngine& e) { return e.queueMedia(spec.queue); });
+  if (!media.ok()) return media.status();
+  if (spec.channel.empty()) spec.channel = defaultChannel(*media);
+  if (auto kind = channelMedia(spec.channel); kind && isExclusive(*kind) != isExclusive(*media)) {
+    return Status::invalidArgument("channel '" + spec.channel + "' carries " +
+                                   mediaName(*kind) + ", queue '" + spec.queue + "' " +
+                                   mediaName(*media));
+  }
   if (spec.arrived == TimePoint{}) spec.arrived = clock_.now();
 
   // A closed queue: follow its closed action (config guarantees overflow chains end).
@@ -588,19 +619,38 @@ Status ContactDesk::dispose(const std::string& agentId, const std::string& conta
   *session_ << "SELECT agent_id FROM acd_contacts WHERE id = :id", soci::use(contactId),
       soci::into(holder, ind);
   if (!session_->got_data()) return Status::notFound("no contact '" + contactId + "'");
-  if (ind == soci::i_null || holder != agentId) {
+  // Whoever talked on the contact records a disposition for it: the agents who answered it
+  // (after a blind transfer each answered), took it over from a consultation, or joined a
+  // conference. A contact no channel reported on (an API contact of a channel without a
+  // plugin) can only be judged by its holder.
+  std::string agent = agentId;
+  int media = 0, talked = 0;
+  *session_ << "SELECT COUNT(*) FROM acd_contact_legs WHERE contact_id = :c AND "
+               "(source = 'media' OR step = 'answer')",
+      soci::use(contactId), soci::into(media);
+  *session_ << "SELECT COUNT(*) FROM acd_contact_legs WHERE contact_id = :c AND party = :a "
+               "AND ((source = 'media' AND step IN ('answered', 'conference_joined')) OR "
+               "(source = 'control' AND step IN ('answer', 'consult_complete', 'conference')))",
+      soci::use(contactId), soci::use(agent), soci::into(talked);
+  bool holds = ind == soci::i_ok && holder == agentId;
+  if (media == 0 ? !holds : talked == 0) {
+    if (holds) {
+      return Status::failedPrecondition("contact '" + contactId + "' was not answered by agent " +
+                                        agentId + " yet");
+    }
     return Status::failedPrecondition("contact '" + contactId + "' was not handled by agent " +
                                       agentId);
   }
   int recorded = 0;
-  *session_ << "SELECT COUNT(*) FROM acd_dispositions WHERE contact_id = :c",
-      soci::use(contactId), soci::into(recorded);
+  *session_ << "SELECT COUNT(*) FROM acd_dispositions WHERE contact_id = :c AND agent_id = :a",
+      soci::use(contactId), soci::use(agent), soci::into(recorded);
   if (recorded) {
-    return Status::alreadyExists("contact '" + contactId + "' has its disposition already");
+    return Status::alreadyExists("agent " + agentId + " has recorded its disposition of "
+                                 "contact '" + contactId + "' already");
   }
   *session_ << "INSERT INTO acd_dispositions (contact_id, agent_id, contact_type, outcome, "
                "note, at_ms) VALUES (:c, :a, :t, :o, :n, :at)",
-      soci::use(contactId), soci::use(agentId), soci::use(d.contactType), soci::use(d.outcome),
+      soci::use(contactId), soci::use(agent), soci::use(d.contactType), soci::use(d.outcome),
       soci::use(d.note), soci::use(at);
   return {};
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ struct Disposition {
   std::string outcome;
   std::string note;
 };
+
+// The channel a contact of medium `m` comes on when it names none.
+const char* defaultChannel(Media m);
+// The medium of a well-known channel name (phone, voice, video, webchat, chat, message, sms,
+// email); nullopt for any other name, whose medium is not checked.
+std::optional<Media> channelMedia(std::string_view channel);
 
 struct DeskOptions {
   // Non-empty: several hosts share one PostgreSQL database and this is this host's unique

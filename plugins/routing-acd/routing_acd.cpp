@@ -6,6 +6,7 @@
 // before it is acknowledged and every decision after it is made, and publishes them on the
 // bus ("contact.*", "routing.*", "agent.state"). The HTTP API serves agents, contacts
 // and queues.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -26,6 +27,18 @@ namespace kefu::acd {
 namespace {
 
 using Json = nlohmann::json;
+
+// The away reason the router gives a freshly signed-in agent (acd_engine.cpp).
+constexpr const char* kSignedInReason = "signed_in";
+// A disposition note is a summary, not a transcript: at most this many characters.
+constexpr size_t kMaxNoteChars = 2000;
+
+// Characters of UTF-8 text: every byte but continuation bytes.
+size_t utf8Length(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
 
 // Parses a JSON request body into an object, or says why it is not one.
 bool parseBody(const HttpRequest& req, Json& out, HttpResponse& error) {
@@ -90,10 +103,18 @@ class RoutingAcd : public Plugin {
     outcomes_ = cfg.getStringList("outcomes", {"resolved", "follow_up", "escalated",
                                                "transferred", "no_answer"});
     awayReasons_ = cfg.getStringList("away_reasons", {"break", "meal", "meeting", "training",
-                                                      "after_call_work", "signed_in"});
+                                                      "after_call_work"});
     for (const char* key : {"contact_types", "outcomes", "away_reasons"}) {
       if (cfg.has(key) && cfg.getStringList(key).empty()) {
         return cfg.error(key, "must list at least one code");
+      }
+    }
+    // The router sets "signed_in" itself on sign-in; an agent choosing it would look freshly
+    // signed in to supervisors and reports.
+    for (const auto& r : awayReasons_) {
+      if (r == kSignedInReason) {
+        return cfg.error("away_reasons", "'" + r + "' is reserved: the router sets it on "
+                                         "sign-in");
       }
     }
     if (const ConfigValue* v = cfg.find("cluster_host_id")) {
@@ -163,6 +184,10 @@ class RoutingAcd : public Plugin {
     }
     router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
     hub_->start(desk_.get());
+    // A plugin command (`kefu user list` beside a serving host, `kefu replay`) only needs
+    // the router factory: recovery would put the serving host's assigned contacts back to
+    // waiting in the shared store, and timers or polling would route on its behalf.
+    if (ctx_->mode() != RunMode::kServe) return {};
     auto recovered = desk_->recover();
     if (!recovered.ok()) return recovered.status();
     scheduleTick();
@@ -246,6 +271,10 @@ class RoutingAcd : public Plugin {
           !stringField(body, "channel", c.channel, false, err) ||
           !stringField(body, "customer_ref", c.customerRef, false, err)) {
         return err;
+      }
+      if (body.contains("id") && c.id.empty()) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "'id' must not be empty (leave it out for a generated id)");
       }
       if (c.channel.size() > 32 || c.customerRef.size() > 128 || c.queue.size() > 64) {
         return HttpResponse::error(400, "invalid_argument",
@@ -344,6 +373,11 @@ class RoutingAcd : public Plugin {
           if (!parseBody(r, body, err) || !stringField(body, "reason", reason, true, err)) {
             return err;
           }
+          if (reason == kSignedInReason) {
+            return HttpResponse::error(400, "invalid_argument",
+                                       "away reason '" + reason + "' is reserved: the router "
+                                       "sets it on sign-in");
+          }
           if (std::find(awayReasons_.begin(), awayReasons_.end(), reason) ==
               awayReasons_.end()) {
             return HttpResponse::error(400, "invalid_argument",
@@ -380,6 +414,11 @@ class RoutingAcd : public Plugin {
           !stringField(body, "outcome", d.outcome, true, err) ||
           !stringField(body, "note", d.note, false, err)) {
         return err;
+      }
+      if (utf8Length(d.note) > kMaxNoteChars) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "'note' has at most " + std::to_string(kMaxNoteChars) +
+                                       " characters");
       }
       auto known = [](const std::vector<std::string>& list, const std::string& v) {
         return std::find(list.begin(), list.end(), v) != list.end();
@@ -493,8 +532,8 @@ PluginInfo routingInfo() {
       {"outcomes", ConfigType::kStringList, "Disposition outcomes", false,
        "[\"resolved\", \"follow_up\", \"escalated\", \"transferred\", \"no_answer\"]"},
       {"away_reasons", ConfigType::kStringList, "Reason codes for going away", false,
-       "[\"break\", \"meal\", \"meeting\", \"training\", \"after_call_work\", "
-       "\"signed_in\"]"},
+       "[\"break\", \"meal\", \"meeting\", \"training\", \"after_call_work\"] "
+       "(signed_in is reserved)"},
       {"cluster_host_id", ConfigType::kString,
        "This host's unique name when several hosts share one PostgreSQL store; unset: one host",
        false, ""},

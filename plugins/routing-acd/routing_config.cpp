@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "routing_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace kefu::acd {
@@ -142,6 +144,24 @@ Status parseQueues(const ConfigValue& cfg, std::vector<QueueSpec>& out,
     hours[q.name] = std::move(qh);
     out.push_back(std::move(q));
   }
+  // An overflow queue must exist and carry the same kind of media; the error points at the
+  // key, not at the queues array.
+  for (const auto& t : list->asArray()) {
+    const ConfigValue* v = t.find("overflow_queue");
+    if (!v) continue;
+    const std::string& to = v->asString();
+    auto from = std::find_if(out.begin(), out.end(), [&](const QueueSpec& q) {
+      return q.name == t.getString("name", "");
+    });
+    auto target = std::find_if(out.begin(), out.end(),
+                               [&](const QueueSpec& q) { return q.name == to; });
+    if (target == out.end()) return v->error("no queue '" + to + "'");
+    if (target == from) return v->error("a queue cannot overflow to itself");
+    if (isExclusive(target->media) != isExclusive(from->media)) {
+      return v->error("queue '" + to + "' carries " + mediaName(target->media) + ", queue '" +
+                      from->name + "' " + mediaName(from->media));
+    }
+  }
   // A closed queue's overflow must lead, queue by queue, to one that takes the contact.
   for (const auto& t : list->asArray()) {
     std::string name = t.getString("name", "");
@@ -171,6 +191,18 @@ Status parseAgents(const ConfigValue& cfg, std::vector<AgentSpec>& out) {
     AgentSpec a;
     Status s = onlyKeys(t, {"id", "skills", "max_chats", "wrap_up_seconds"});
     if (s.ok()) s = text(t, "id", a.id, true);
+    // Agents sign in as users of the same id: one that no user id can match is an error.
+    bool validId = a.id.size() <= 64 && std::all_of(a.id.begin(), a.id.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                            c == '_' || c == '.';
+                   });
+    if (s.ok() && !validId) {
+      s = t.find("id")->error("must be 1 to 64 letters, digits, '-', '_', '.' (a user id)");
+    }
+    if (s.ok() && std::any_of(out.begin(), out.end(),
+                              [&](const AgentSpec& o) { return o.id == a.id; })) {
+      s = t.find("id")->error("agent '" + a.id + "' is defined twice");
+    }
     if (s.ok()) s = integer(t, "max_chats", a.maxChats, 1, 20);
     if (s.ok()) s = seconds(t, "wrap_up_seconds", a.wrapUp);
     if (!s.ok()) return s;

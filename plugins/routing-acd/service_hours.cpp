@@ -152,6 +152,13 @@ Status rangeList(const ConfigValue& v, std::vector<ServiceHours::Range>& out) {
     if (!ServiceHours::parseRange(e.asString(), r)) {
       return e.error("'" + e.asString() + "' is not a range \"HH:MM-HH:MM\" (00:00 to 24:00)");
     }
+    // Overlapping ranges of one day are most likely a typing error (08:00-12:00 meant as
+    // 08:00-10:00 beside 11:00-12:00); say which one instead of merging them silently.
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (r.start < out[i].end && out[i].start < r.end) {
+        return e.error("'" + e.asString() + "' overlaps '" + v.asArray()[i].asString() + "'");
+      }
+    }
     out.push_back(r);
   }
   return {};

@@ -46,6 +46,7 @@ struct Call {
   std::string recording;           // the running recording's reference, or ""
   std::vector<std::string> recordings;
   uint64_t ringGeneration = 0;     // timers of an earlier ringing are stale
+  Json closed;                     // what a closed queue did with it, as POST /contacts says
 };
 
 class SimPhone : public Channel {
@@ -116,7 +117,7 @@ class SimPhone : public Channel {
     std::lock_guard lock(mu_);
     Call* c = find(id);
     if (!c) return Status::notFound("no call '" + id + "'");
-    return toJson(id, *c);
+    return toJsonClosed(id, *c);
   }
 
   Json list() {
@@ -175,6 +176,11 @@ class SimPhone : public Channel {
       if (c->state == "ended") return Status::failedPrecondition("call '" + id + "' has ended");
       if (party.empty() || party == c->agent) {
         end(id, *c, out);  // the holder hangs up: the call ends for everyone
+      } else if (c->supervisors.count(party)) {
+        // A supervisor leaves; a barging one drops out of the conversation too.
+        c->supervisors.erase(party);
+        auto it = std::find(c->conference.begin(), c->conference.end(), party);
+        if (it != c->conference.end()) c->conference.erase(it);
       } else if (party == c->consulting) {
         c->consulting.clear();
         c->musicOnHold = false;
@@ -285,6 +291,20 @@ class SimPhone : public Channel {
     return send(out);
   }
 
+  // A closed queue's step for a call placed here (bus event "routing.closed", published
+  // while the call arrives): an overflow moves it, any other action ends it (by release()).
+  void onQueueClosed(const Json& step) {
+    std::lock_guard lock(mu_);
+    Call* c = find(step.value("contact", ""));
+    if (!c) return;
+    if (c->closed.is_null()) c->closed = Json{{"queue", step.value("queue", "")}};
+    c->closed["action"] = step.value("action", "");
+    if (step.contains("to")) {
+      c->queue = step.value("to", "");
+      c->closed["to"] = c->queue;
+    }
+  }
+
   void release(const std::string& id, const std::string& reason) override {
     std::vector<MediaEvent> out;
     {
@@ -328,6 +348,15 @@ class SimPhone : public Channel {
                 {"recording", c.recording}, {"recordings", c.recordings}};
   }
 
+ public:
+  Json toJsonClosed(const std::string& id, const Call& c) const {
+    Json j = toJson(id, c);
+    if (!c.closed.is_null()) j["closed"] = c.closed;
+    return j;
+  }
+
+ private:
+
   void connect(const std::string& id, Call& c, std::vector<MediaEvent>& out) {
     c.state = "talking";
     c.musicOnHold = false;
@@ -350,6 +379,7 @@ class SimPhone : public Channel {
   }
 
   void end(const std::string& id, Call& c, std::vector<MediaEvent>& out) {
+    if (c.state == "ended") return;
     stopRecording(id, c, out);
     c.state = "ended";
     c.musicOnHold = false;
@@ -475,6 +505,20 @@ class SimTelephony : public Plugin {
     if (cfg.has("default_queue") && s.defaultQueue.empty()) {
       return cfg.error("default_queue", "must name a queue (or be left out)");
     }
+    // The router configures first (this plugin depends on it): a default queue it does not
+    // define, or one of chats, would refuse every call placed without a queue.
+    if (auto routers = ctx.services().find<RouterFactory>(); routers && cfg.has("default_queue")) {
+      auto queues = routers->configuredQueues();
+      auto q = std::find_if(queues.begin(), queues.end(),
+                            [&](const QueueSpec& x) { return x.name == s.defaultQueue; });
+      if (q == queues.end()) {
+        return cfg.error("default_queue", "no queue '" + s.defaultQueue + "' in the router");
+      }
+      if (!isExclusive(q->media)) {
+        return cfg.error("default_queue", "queue '" + s.defaultQueue + "' carries " +
+                                              mediaName(q->media) + ", not phone calls");
+      }
+    }
     phone_ = std::make_shared<SimPhone>(ctx, s);
     return addRoutes();
   }
@@ -484,10 +528,17 @@ class SimTelephony : public Plugin {
     if (!registry_) return Status::unavailable("no channel registry (enable routing-acd)");
     if (auto s = registry_->add(phone_); !s.ok()) return s;
     phone_->attach(&registry_->sink());
+    closedSub_ = ctx_->events().subscribe("routing.closed", [phone = phone_.get()](
+                                                                const Event& e) {
+      Json j = Json::parse(e.payload, nullptr, false);
+      if (j.is_object()) phone->onQueueClosed(j);
+    });
     return {};
   }
 
   void stop() override {
+    if (closedSub_) ctx_->events().unsubscribe(closedSub_);
+    closedSub_ = 0;
     phone_->shutDown();
     if (registry_) registry_->remove("phone");
     registry_.reset();
@@ -512,6 +563,10 @@ class SimTelephony : public Plugin {
                                      std::string("'") + key + "' must be a string");
         }
         *out = body[key].get<std::string>();
+      }
+      if (body.contains("id") && spec.id.empty()) {
+        return HttpResponse::error(400, "invalid_argument",
+                                   "'id' must not be empty (leave it out for a generated id)");
       }
       if (body.contains("priority")) {
         const Json& p = body["priority"];
@@ -548,6 +603,7 @@ class SimTelephony : public Plugin {
   HostContext* ctx_ = nullptr;
   std::shared_ptr<SimPhone> phone_;
   std::shared_ptr<ChannelRegistry> registry_;
+  SubscriptionId closedSub_ = 0;
 };
 
 PluginInfo simInfo() {

@@ -72,6 +72,9 @@ class SystemMonitor : public kefu::Plugin {
   }
 
   kefu::Status start() override {
+    // Periodic checks (a store write, fault events) belong to the serving host; a command
+    // runs its own checks.
+    if (ctx_->mode() != kefu::RunMode::kServe) return {};
     tick();
     return {};
   }

@@ -6,6 +6,7 @@
 // hung up; every step and recording reference is found on the contact and in the store.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <thread>
@@ -239,8 +240,12 @@ TEST_CASE("A simulated call goes through every call control",
   };
   away("1001");
   ready("1003");
+  call(port, "POST", "/api/v1/sim/calls", lead, R"({"id":"","queue":"claims"})", 400);
   call(port, "POST", "/api/v1/sim/calls", lead, R"({"id":"call2","queue":"claims"})", 201);
   CHECK(contact("call2")["agent"] == "1003");
+  CHECK_THAT(reason(call(port, "POST", "/api/v1/agents/1003/dispositions", agent["1003"],
+                         R"({"contact":"call2","type":"claim","outcome":"resolved"})", 412)),
+             Catch::Contains("not answered"));
   control("call2", "answer", agent["1003"], "", 200);
   ready("1001");
 
@@ -267,6 +272,21 @@ TEST_CASE("A simulated call goes through every call control",
   CHECK(c["call"]["supervisors"][0]["mode"] == "barge");
   control("call1", "barge", lead, "", 412);
 
+  // Hanging up names who leaves: nobody not on the contact, a supervisor only itself.
+  control("call1", "hangup", lead, R"({"agent":"nobody"})", 404);
+  control("call1", "hangup", agent["1002"], R"({"agent":"nobody"})", 404);
+  control("call1", "hangup", agent["1002"], R"({"agent":"lead"})", 403);
+  c = control("call1", "hangup", lead, R"({"agent":"lead"})", 200);
+  CHECK(c["state"] == "assigned");
+  CHECK(c["call"]["phase"] == "conference");
+  CHECK(c["call"]["supervisors"].empty());
+  CHECK(call(port, "GET", "/api/v1/sim/calls/call1", lead, "", 200)["supervisors"].empty());
+  control("call1", "monitor", lead, "", 200);
+  c = control("call1", "hangup", lead, "", 200);  // a supervising lead leaves by default
+  CHECK(c["call"]["phase"] == "conference");
+  CHECK(c["call"]["supervisors"].empty());
+  control("call1", "barge", lead, "", 200);
+
   // The conferenced agent leaves, then the holder hangs up.
   c = control("call1", "hangup", agent["1001"], "", 200);
   CHECK(c["call"]["phase"] == "connected");
@@ -278,6 +298,21 @@ TEST_CASE("A simulated call goes through every call control",
   control("call1", "hold", agent["1002"], "", 412);
   CHECK(call(port, "GET", "/api/v1/sim/calls/call1", lead, "", 200)["state"] == "ended");
 
+  // Each agent who talked on the contact records its own disposition once; 1003 never did.
+  const std::string disp = R"({"contact":"call1","type":"claim","outcome":"resolved"})";
+  for (const char* a : {"1001", "1002"}) {
+    call(port, "POST", std::string("/api/v1/agents/") + a + "/dispositions", agent[a], disp,
+         201);
+    call(port, "POST", std::string("/api/v1/agents/") + a + "/dispositions", agent[a], disp,
+         409);
+  }
+  CHECK_THAT(reason(call(port, "POST", "/api/v1/agents/1003/dispositions", agent["1003"], disp,
+                         412)),
+             Catch::Contains("not handled by agent 1003"));
+  call(port, "POST", "/api/v1/agents/1001/dispositions", agent["1001"],
+       R"({"contact":"call1","type":"claim","outcome":"resolved","note":")" +
+           std::string(2001, 'x') + "\"}", 400);
+
   // The contact's record holds every step and every recording, each stopped.
   c = contact("call1");
   auto s = steps(c);
@@ -285,7 +320,8 @@ TEST_CASE("A simulated call goes through every call control",
        {"control:answer", "control:hold", "control:resume", "control:transfer_to_agent",
         "control:transfer_to_queue", "control:consult", "control:consult_cancel",
         "control:consult_complete", "control:conference", "control:supervise",
-        "control:leave", "control:hangup", "media:answered", "media:held", "media:resumed",
+        "control:leave", "control:unsupervise", "control:hangup", "media:answered",
+        "media:held", "media:resumed",
         "media:transfer_completed", "media:conference_joined", "media:recording_started",
         "media:recording_stopped", "media:hung_up_by_agent"}) {
     INFO(step);
@@ -318,13 +354,26 @@ TEST_CASE("A simulated call goes through every call control",
   // A contact of a channel that no plugin carries is routed, but its controls cannot be
   // carried out; ending it through the API still works.
   call(port, "POST", "/api/v1/contacts", lead,
-       R"({"id":"chat1","queue":"claims","channel":"webchat"})", 201);
+       R"({"id":"chat1","queue":"claims","channel":"app"})", 201);
   c = contact("chat1");
   CHECK(c["state"] == "assigned");
   CHECK(c["call"]["phase"] == "ringing");
   CHECK_THAT(reason(control("chat1", "answer", lead, "", 503)),
-             Catch::Contains("no channel 'webchat'"));
+             Catch::Contains("no channel 'app'"));
   call(port, "POST", "/api/v1/contacts/chat1/end", lead, "", 200);
+
+  // A phone call never joins a chat queue, nor a chat a voice queue; a contact naming no
+  // channel comes on the usual one of its queue's medium.
+  CHECK_THAT(reason(call(port, "POST", "/api/v1/sim/calls", lead,
+                         R"({"id":"v1","queue":"webchat"})", 400)),
+             Catch::Contains("channel 'phone' carries voice"));
+  call(port, "POST", "/api/v1/contacts", lead,
+       R"({"id":"v2","queue":"webchat","channel":"phone"})", 400);
+  call(port, "POST", "/api/v1/contacts", lead,
+       R"({"id":"v3","queue":"claims","channel":"webchat"})", 400);
+  c = call(port, "POST", "/api/v1/contacts", lead, R"({"id":"v4","queue":"webchat"})", 201);
+  CHECK(c["channel"] == "webchat");
+  call(port, "GET", "/api/v1/contacts/v1", lead, "", 404);
 
   // Each control was published on the bus (here read back from the journal).
   Json events = call(port, "GET", "/api/v1/journal/events?topic=contact&limit=1000", lead, "",
@@ -473,4 +522,168 @@ TEST_CASE("sim-telephony names the file line and key of a bad setting",
   CHECK_THAT(check.err(), Catch::Contains(file.string() + ":8:19: "
                                           "plugins.sim-telephony.answer_delay_ms: must be 0 to "
                                           "60000"));
+}
+
+TEST_CASE("A plugin command beside a serving host leaves its contacts alone",
+          "[integration][routing][channels][durability]") {
+  TempDir dir;
+  addUser(dir, "1003", "agent");
+  addUser(dir, "lead", "supervisor");
+  std::string config = deployment(dir).string(), data = dir.path().string();
+  Process srv({KEFU_BINARY, "serve", "--config", config, "--data-dir", data}, dir / "out",
+              dir / "err");
+  int port = srv.waitForPort(20s);
+  INFO(srv.err());
+  REQUIRE(port > 0);
+  Auth lead = signIn(port, "lead"), a = signIn(port, "1003");
+  call(port, "POST", "/api/v1/agents/1003/sign-in", a, "", 200);
+  call(port, "POST", "/api/v1/agents/1003/ready", a, "", 200);
+  call(port, "POST", "/api/v1/sim/calls", lead, R"({"id":"z1","queue":"claims"})", 201);
+  call(port, "POST", "/api/v1/contacts/z1/answer", a, "", 200);
+
+  // Read-only and writing commands on the same data directory while it serves.
+  using Words = std::vector<std::string>;
+  for (Words cmd : {Words{"user", "list"}, Words{"journal", "tail"},
+                    Words{"user", "add", "--id", "1004", "--role", "agent", "--password-stdin"}}) {
+    Words args = {KEFU_BINARY};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    args.insert(args.end(), {"--config", config, "--data-dir", data});
+    Process p(args, dir / "cmd.out", dir / "cmd.err", "1004-password-123\n");
+    INFO(cmd[0] << " " << cmd[1] << ": " << p.err());
+    REQUIRE(p.wait(30s) == 0);
+  }
+  {
+    soci::session db("sqlite3", "db=" + (dir / "kefu.db").string());
+    std::string state, agent;
+    db << "SELECT state, agent_id FROM acd_contacts WHERE id = 'z1'", soci::into(state),
+        soci::into(agent);
+    CHECK(state == "assigned");
+    CHECK(agent == "1003");
+  }
+  Json c = call(port, "GET", "/api/v1/contacts/z1", lead, "", 200);
+  CHECK(c["state"] == "assigned");
+  CHECK(c["agent"] == "1003");
+  CHECK(c["call"]["phase"] == "connected");
+  c = call(port, "POST", "/api/v1/contacts/z1/hangup", a, "", 200);
+  CHECK(c["state"] == "ended");
+  CHECK(c["agent"] == "1003");
+  call(port, "POST", "/api/v1/agents/1003/dispositions", a,
+       R"({"contact":"z1","type":"inquiry","outcome":"resolved"})", 201);
+  srv.signal(SIGTERM);
+  REQUIRE(srv.wait(15s) == 0);
+}
+
+TEST_CASE("Routing and phone settings that cannot work are refused at the key",
+          "[integration][routing][channels][config]") {
+  TempDir dir;
+  // Each case: extra TOML for the router and the phone, the key that is wrong (its line is
+  // where it appears) and the reason.
+  struct Case {
+    std::string sim, queues, agents, key, line, reason;
+  };
+  const std::string claims = "[[plugins.routing-acd.queues]]\nname = \"claims\"\n";
+  const std::string chat = "[[plugins.routing-acd.queues]]\nname = \"webchat\"\n"
+                           "media = \"chat\"\n";
+  const std::string agent1 = "[[plugins.routing-acd.agents]]\nid = \"1001\"\n";
+  std::vector<Case> cases = {
+      {"", claims + "overflow_queue = \"nowhere\"\n" + chat, agent1,
+       "plugins.routing-acd.queues[0].overflow_queue", "overflow_queue = \"nowhere\"",
+       "no queue 'nowhere'"},
+      {"", claims + "overflow_queue = \"webchat\"\n" + chat, agent1,
+       "plugins.routing-acd.queues[0].overflow_queue", "overflow_queue = \"webchat\"",
+       "carries chat"},
+      {"", claims, agent1 + "[[plugins.routing-acd.agents]]\nid = \"1001\" # again\n",
+       "plugins.routing-acd.agents[1].id", "id = \"1001\" # again", "defined twice"},
+      {"", claims, "[[plugins.routing-acd.agents]]\nid = \"bad id!\"\n",
+       "plugins.routing-acd.agents[0].id", "id = \"bad id!\"", "a user id"},
+      {"default_queue = \"nowhere\"\n", claims + chat, agent1,
+       "plugins.sim-telephony.default_queue", "default_queue = \"nowhere\"",
+       "no queue 'nowhere'"},
+      {"default_queue = \"webchat\"\n", claims + chat, agent1,
+       "plugins.sim-telephony.default_queue", "default_queue = \"webchat\"", "not phone calls"},
+      {"", claims + "hours = { mon = [\"08:00-12:00\", \"11:00-13:00\"] }\n", agent1,
+       "plugins.routing-acd.queues[0].hours.mon[1]", "hours = { mon", "overlaps '08:00-12:00'"},
+      {"", claims, agent1, "plugins.routing-acd.away_reasons", "away_reasons",
+       "'signed_in' is reserved"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::string extra = c.key == "plugins.routing-acd.away_reasons"
+                            ? "away_reasons = [\"break\", \"signed_in\"]\n"
+                            : "";
+    std::string text = std::string("[host]\nplugin_dirs = [\"") + KEFU_BUILD_PLUGIN_DIR +
+                       "\"]\n[plugins.sim-telephony]\nenabled = true\n" + c.sim +
+                       "[plugins.routing-acd]\nenabled = true\n" + extra + c.queues + c.agents;
+    auto file = dir.write("bad" + std::to_string(++n) + ".toml", text);
+    size_t at = text.find(c.line);
+    REQUIRE(at != std::string::npos);
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+    Process check({KEFU_BINARY, "check", "--config", file.string()}, dir / "out", dir / "err");
+    auto code = check.wait(20s);
+    INFO(text << "\n-> " << check.err());
+    CHECK(code != 0);
+    CHECK_THAT(check.err(), Catch::Contains(file.string() + ":" + std::to_string(line) + ":"));
+    CHECK_THAT(check.err(), Catch::Contains(c.key + ": "));
+    CHECK_THAT(check.err(), Catch::Contains(c.reason));
+  }
+}
+
+TEST_CASE("A call to a closed queue ends or moves on the simulated phone too",
+          "[integration][routing][channels][hours]") {
+  TempDir dir;
+  auto file = dir.write("closed.toml", std::string(R"([host]
+plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
+[http]
+listen = "127.0.0.1:0"
+[plugins.sim-telephony]
+enabled = true
+[plugins.routing-acd]
+enabled = true
+[[plugins.routing-acd.queues]]
+name = "general"
+[[plugins.routing-acd.queues]]
+name = "policy"
+closed_action = "callback"
+hours = { utc_offset = "+08:00" }  # never open
+[[plugins.routing-acd.queues]]
+name = "claims"
+closed_action = "overflow"
+closed_overflow_queue = "general"
+hours = { utc_offset = "+08:00" }
+[[plugins.routing-acd.agents]]
+id = "1001"
+)");
+  Process srv({KEFU_BINARY, "serve", "--config", file.string(), "--data-dir",
+               dir.path().string()},
+              dir / "out", dir / "err");
+  int port = srv.waitForPort(20s);
+  INFO(srv.err());
+  REQUIRE(port > 0);
+  std::string token = kefu::test::readFile(dir / "admin.token");
+  token.erase(token.find_last_not_of("\r\n") + 1);
+  Auth admin{{"Authorization", "Bearer " + token}};
+
+  Json placed = call(port, "POST", "/api/v1/sim/calls", admin,
+                     R"({"id":"h3","queue":"policy"})", 201);
+  CHECK(placed["state"] == "ended");
+  CHECK(placed["closed"] == Json{{"queue", "policy"}, {"action", "callback"}});
+  Json c = call(port, "GET", "/api/v1/contacts/h3", admin, "", 200);
+  CHECK(c["outcome"] == "closed_callback");
+  CHECK(c["call"]["phase"] == "ended");
+  CHECK_THAT(reason(call(port, "POST", "/api/v1/contacts/h3/answer", admin, "", 412)),
+             Catch::Contains("takes no more controls"));
+
+  placed = call(port, "POST", "/api/v1/sim/calls", admin, R"({"id":"h4","queue":"claims"})",
+                201);
+  CHECK(placed["state"] == "queued");
+  CHECK(placed["queue"] == "general");
+  CHECK(placed["closed"] ==
+        Json{{"queue", "claims"}, {"action", "overflow"}, {"to", "general"}});
+  CHECK(call(port, "GET", "/api/v1/contacts/h4", admin, "", 200)["queue"] == "general");
+  // A waiting call takes no controls; only a hang-up is pointed at abandoning.
+  std::string why = reason(call(port, "POST", "/api/v1/contacts/h4/answer", admin, "", 412));
+  CHECK_THAT(why, Catch::Contains("no agent yet"));
+  CHECK_THAT(why, !Catch::Contains("abandoned"));
+  srv.signal(SIGTERM);
+  REQUIRE(srv.wait(15s) == 0);
 }

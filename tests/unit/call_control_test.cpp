@@ -165,6 +165,20 @@ TEST_CASE("Call control: three-party conference and supervision", "[channels]") 
 
 // ---- the engine ----------------------------------------------------------------------
 
+TEST_CASE("Call control: a supervisor ends its own supervision", "[channels]") {
+  CallState s = connected();
+  refused(s, CallStep::kUnsupervise, StatusCode::kFailedPrecondition, "does not supervise",
+          "lead");
+  take(s, CallStep::kSupervise, "lead", SupervisionMode::kBarge);
+  take(s, CallStep::kUnsupervise, "lead");
+  CHECK(s.supervisors.empty());
+  CHECK(s.phase == CallPhase::kConnected);
+  CHECK(std::string(kefu::acd::callStepName(CallStep::kUnsupervise)) == "unsupervise");
+  CallState q;
+  refused(q, CallStep::kAnswer, StatusCode::kFailedPrecondition, "no agent yet");
+  CHECK(checkStep(q, "c1", CallStep::kAnswer).message().find("abandoned") == std::string::npos);
+}
+
 namespace {
 
 struct Engine {

@@ -43,6 +43,8 @@ class HostContext {
   // The plugin's name as in its descriptor and its [plugins.<name>] table.
   virtual const std::string& pluginName() const = 0;
 
+  // kCommand may run beside a serving host on the same store: start() then does none of the
+  // serving host's work (recovery, timers, purges); see plugin-guide.md.
   virtual RunMode mode() const = 0;
 
   // The plugin's logger, named after it, at the level set by its log_level key. Include
