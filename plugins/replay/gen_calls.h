@@ -31,7 +31,7 @@ struct GenOptions {
 };
 
 // Upper bounds, so that a mistyped volume fails up front instead of filling memory or disk.
-// Memory holds one day of calls (about 50 bytes each) at a time; rows are written per day.
+// Memory holds one day of calls (about 70 bytes each) at a time; rows are written per day.
 constexpr int kMaxDays = 3660;
 constexpr double kMaxCallsPerDay = 2'000'000;  // callsPerDay * scale, averaged over the week
 constexpr double kMaxCalls = 100'000'000;       // expected calls of the whole run
