@@ -134,6 +134,13 @@ int runReport(const CliArgs& a, CliIo& io) {
     io.err << "  " << file << ":" << r.badRows()[i].line << ": " << r.badRows()[i].reason
            << "\n";
   }
+  if (n == 0) {
+    // An empty report of a file that holds no usable call is a wrong input, not a result.
+    io.err << "kefu report: " << file
+           << (r.rowsRead() == 0 ? " has no call rows" : ": no row could be used")
+           << "; nothing written\n";
+    return 2;
+  }
   if (r.badRowCount() > 5) io.err << "  ... (the first 20 are in report.json)\n";
 
   if (auto s = writeReport(outDir, report, nullptr); !s.ok()) {

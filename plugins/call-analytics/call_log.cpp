@@ -200,6 +200,24 @@ bool parseInt(std::string_view s, int64_t& v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+std::string visible(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::string clockText(int64_t msOfDay) {
   int64_t s = msOfDay / 1000;
   char buf[16];
@@ -233,7 +251,21 @@ namespace {
 
 std::string stepText(const RawTimes& raw, int s) {
   if (raw.dateMode) return clockText(raw.t[s]);
-  return std::to_string(raw.t[s]) + " ms";
+  // Full timestamps read back as the log's date and time, not as epoch milliseconds.
+  int64_t ms = raw.t[s];
+  int64_t day = ms >= 0 ? ms / kDayMs : (ms + 1) / kDayMs - 1;
+  int64_t y;
+  unsigned mo, d;
+  civilFromDays(day, y, mo, d);
+  char buf[48];
+  int64_t tod = ms - day * kDayMs;
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u ", static_cast<long long>(y), mo, d);
+  std::string out = buf + clockText(tod);
+  if (tod % 1000) {
+    std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(tod % 1000));
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace
@@ -403,7 +435,7 @@ class AnonymousBankReader : public ReaderBase {
       if (f[i] != kBankColumns[i]) {
         return Status::invalidArgument(
             path + ":1: not an anonymous-bank log: column " + std::to_string(i + 1) + " is '" +
-            std::string(f[i]) + "', expected '" + std::string(kBankColumns[i]) + "'");
+            visible(f[i]) + "', expected '" + std::string(kBankColumns[i]) + "'");
       }
     }
     return {};

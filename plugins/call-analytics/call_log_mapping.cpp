@@ -6,8 +6,9 @@
 // mapping file, line, column and key. See sdk-docs/call-logs.md.
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <charconv>
+#include <deque>
+#include <filesystem>
 #include <optional>
 #include <unordered_map>
 
@@ -131,7 +132,16 @@ class MappingParser {
  public:
   explicit MappingParser(std::string file) : file_(std::move(file)) {}
 
+  // Checks the whole mapping and reports every mistake found, one per line, so that a
+  // mapping can be fixed in one go.
   Status parse(Mapping& m) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file_, ec)) {
+      return Status::invalidArgument(
+          file_ + ": cannot open the mapping file: " +
+          (std::filesystem::exists(file_, ec) ? "not a regular file"
+                                              : "no such file"));
+    }
     toml::table root;
     try {
       root = toml::parse_file(file_);
@@ -147,104 +157,119 @@ class MappingParser {
         "date_format",     "time_format",     "datetime_format", "default_channel",
         "default_type",    "anonymous_customers", "unattributed_agents", "columns",
         "outcomes"};
-    if (auto s = onlyKeys(root, "", kTop); !s.ok()) return s;
-    if (auto s = charKey(root, "delimiter", m.delimiter, false); !s.ok()) return s;
-    if (auto s = charKey(root, "quote", m.quote, true); !s.ok()) return s;
+    keep(onlyKeys(root, "", kTop));
+    keep(charKey(root, "delimiter", m.delimiter, false));
+    keep(charKey(root, "quote", m.quote, true));
     if (auto* n = root.get("header")) {
-      if (!n->is_boolean()) return error(*n, "header", "must be true or false");
-      m.header = n->as_boolean()->get();
+      if (!n->is_boolean()) {
+        keep(error(*n, "header", "must be true or false"));
+      } else {
+        m.header = n->as_boolean()->get();
+      }
     }
-    if (auto s = stringList(root, "not_applicable", m.notApplicable); !s.ok()) return s;
-    if (auto s = stringList(root, "anonymous_customers", m.anonymousCustomers); !s.ok()) {
-      return s;
-    }
-    if (auto s = stringList(root, "unattributed_agents", m.unattributedAgents); !s.ok()) {
-      return s;
-    }
-    if (auto s = str(root, "default_channel", m.defaultChannel); !s.ok()) return s;
-    if (auto s = str(root, "default_type", m.defaultType); !s.ok()) return s;
-    if (auto s = format(root, "date_format", m.date, true, false); !s.ok()) return s;
-    if (auto s = format(root, "time_format", m.time, false, true); !s.ok()) return s;
-    if (auto s = format(root, "datetime_format", m.datetime, true, true); !s.ok()) return s;
+    keep(stringList(root, "not_applicable", m.notApplicable));
+    keep(stringList(root, "anonymous_customers", m.anonymousCustomers));
+    keep(stringList(root, "unattributed_agents", m.unattributedAgents));
+    keep(str(root, "default_channel", m.defaultChannel));
+    keep(str(root, "default_type", m.defaultType));
+    keep(format(root, "date_format", m.date, true, false));
+    keep(format(root, "time_format", m.time, false, true));
+    keep(format(root, "datetime_format", m.datetime, true, true));
 
     const toml::node* cols = root.get("columns");
     if (!cols || !cols->is_table()) {
-      return Status::invalidArgument(
+      keep(Status::invalidArgument(
           file_ + ":1:1: columns: a [columns] table is required (field = column name or "
-                  "1-based column number; 'arrival' at least)");
+                  "1-based column number; 'arrival' at least)"));
+      return result();
     }
     std::vector<std::string> names(kFieldNames.begin(), kFieldNames.end());
-    if (auto s = onlyKeys(*cols->as_table(), "columns", names); !s.ok()) return s;
+    keep(onlyKeys(*cols->as_table(), "columns", names));
     for (auto&& [k, v] : *cols->as_table()) {
-      int f = static_cast<int>(std::find(names.begin(), names.end(), k.str()) - names.begin());
+      auto it = std::find(names.begin(), names.end(), k.str());
+      if (it == names.end()) continue;  // reported by onlyKeys
+      int f = static_cast<int>(it - names.begin());
       std::string key = "columns." + std::string(k.str());
       m.where[f] = at(file_, v.source()) + ": " + key;
       if (auto* s = v.as_string()) {
         if (!m.header) {
-          return error(v, key, "names a column, but header = false; give a 1-based number");
+          keep(error(v, key, "names a column, but header = false; give a 1-based number"));
+        } else if (s->get().empty()) {
+          keep(error(v, key, "must not be empty"));
+        } else {
+          m.columnName[f] = s->get();
         }
-        if (s->get().empty()) return error(v, key, "must not be empty");
-        m.columnName[f] = s->get();
       } else if (auto* i = v.as_integer()) {
         if (i->get() < 1 || i->get() > 10000) {
-          return error(v, key, "column numbers start at 1 (and stop at 10000)");
+          keep(error(v, key, "column numbers start at 1 (and stop at 10000)"));
+        } else {
+          m.column[f] = static_cast<int>(i->get() - 1);
         }
-        m.column[f] = static_cast<int>(i->get() - 1);
       } else {
-        return error(v, key, "must be a column name (string) or a 1-based column number");
+        keep(error(v, key, "must be a column name (string) or a 1-based column number"));
       }
     }
-    if (m.column[fArrival] < 0 && m.columnName[fArrival].empty()) {
-      return Status::invalidArgument(at(file_, cols->source()) +
-                                     ": columns.arrival: the arrival column is required");
+    if (m.column[fArrival] < 0 && m.columnName[fArrival].empty() && m.where[fArrival].empty()) {
+      keep(Status::invalidArgument(at(file_, cols->source()) +
+                                   ": columns.arrival: the arrival column is required"));
     }
+    const bool outcomeMapped = !m.where[fOutcome].empty();
     if (const toml::node* oc = root.get("outcomes")) {
-      if (!oc->is_table()) return error(*oc, "outcomes", "must be a table");
+      if (!oc->is_table()) {
+        keep(error(*oc, "outcomes", "must be a table"));
+        return result();
+      }
       static const std::vector<std::string> kClasses = {"answered", "abandoned", "ivr",
                                                         "phantom", "hang"};
-      if (auto s = onlyKeys(*oc->as_table(), "outcomes", kClasses); !s.ok()) return s;
+      keep(onlyKeys(*oc->as_table(), "outcomes", kClasses));
       static const RawOutcome kValues[] = {RawOutcome::kAnswered, RawOutcome::kAbandoned,
                                            RawOutcome::kIvr, RawOutcome::kPhantom,
                                            RawOutcome::kHang};
       for (size_t c = 0; c < kClasses.size(); ++c) {
         std::vector<std::string> values;
-        if (auto s = stringList(*oc->as_table(), kClasses[c], values, "outcomes."); !s.ok()) {
-          return s;
-        }
+        if (!keep(stringList(*oc->as_table(), kClasses[c], values, "outcomes."))) continue;
         for (auto& v : values) {
           if (!m.outcomes.emplace(v, kValues[c]).second) {
-            return error(*oc->as_table()->get(kClasses[c]), "outcomes." + kClasses[c],
-                         "the value '" + v + "' is listed under two outcomes");
+            keep(error(*oc->as_table()->get(kClasses[c]), "outcomes." + kClasses[c],
+                       "the value '" + v + "' is listed under two outcomes"));
           }
         }
       }
-      if (m.column[fOutcome] < 0 && m.columnName[fOutcome].empty()) {
-        return error(*oc, "outcomes", "is given but columns.outcome is not");
-      }
-    } else if (m.column[fOutcome] >= 0 || !m.columnName[fOutcome].empty()) {
-      return Status::invalidArgument(m.where[fOutcome] +
-                                     ": an [outcomes] table must say what its values mean");
+      if (!outcomeMapped) keep(error(*oc, "outcomes", "is given but columns.outcome is not"));
+    } else if (outcomeMapped) {
+      keep(Status::invalidArgument(m.where[fOutcome] +
+                                   ": an [outcomes] table must say what its values mean"));
     }
-    return {};
+    return result();
   }
 
  private:
+  bool keep(const Status& s) {
+    if (!s.ok()) errors_.push_back(s.message());
+    return s.ok();
+  }
+  Status result() const {
+    if (errors_.empty()) return {};
+    std::string all;
+    for (const auto& e : errors_) all += (all.empty() ? "" : "\n") + e;
+    return Status::invalidArgument(all);
+  }
+
   Status error(const toml::node& n, const std::string& key, const std::string& msg) {
     return Status::invalidArgument(at(file_, n.source()) + ": " + key + ": " + msg);
   }
 
   Status onlyKeys(const toml::table& t, const std::string& prefix,
                   const std::vector<std::string>& accepted) {
+    std::string list, found;
+    for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
     for (auto&& [k, v] : t) {
       if (std::find(accepted.begin(), accepted.end(), k.str()) != accepted.end()) continue;
-      std::string list;
-      for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
-      return Status::invalidArgument(at(file_, k.source()) + ": " +
-                                     (prefix.empty() ? "" : prefix + ".") +
-                                     std::string(k.str()) + ": unknown key (accepted: " +
-                                     list + ")");
+      found += (found.empty() ? "" : "\n") + at(file_, k.source()) + ": " +
+               (prefix.empty() ? "" : prefix + ".") + std::string(k.str()) +
+               ": unknown key (accepted: " + list + ")";
     }
-    return {};
+    return found.empty() ? Status() : Status::invalidArgument(found);
   }
 
   Status str(const toml::table& t, const std::string& key, std::string& out) {
@@ -329,6 +354,7 @@ class MappingParser {
   }
 
   std::string file_;
+  std::vector<std::string> errors_;
 };
 
 class MappedReader : public ReaderBase {
@@ -360,9 +386,17 @@ class MappedReader : public ReaderBase {
         }
         if (m_.column[f] < 0) {
           std::string have;
-          for (auto& h : fields_) have += (have.empty() ? "" : ", ") + std::string(trim(h));
+          for (auto& h : fields_) have += (have.empty() ? "" : ", ") + visible(trim(h));
           return Status::invalidArgument(path + ":1: no column named '" + m_.columnName[f] +
                                          "' (" + m_.where[f] + "); the header has: " + have);
+        }
+      }
+      // A column number past the header would make every row bad; say so once, up front.
+      for (int f = 0; f < kFields; ++f) {
+        if (m_.column[f] >= static_cast<int>(fields_.size())) {
+          return Status::invalidArgument(
+              m_.where[f] + ": column " + std::to_string(m_.column[f] + 1) + " is beyond the " +
+              std::to_string(fields_.size()) + " columns of the header of " + path);
         }
       }
     }

@@ -2,9 +2,15 @@
 //
 // writeReport(): report.json and one self-contained report.html. The page carries the report
 // object in a JSON script element and draws its charts as inline SVG with a little inline
-// JavaScript, so that it opens offline and from a mail attachment.
+// JavaScript, so that it opens offline and from a mail attachment. The key figures, the KPI
+// table and the per-day table are written as plain HTML, so the page reads without scripts
+// (mail clients, text browsers, printing).
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +21,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The page. @OBSERVED@ and @SIMULATED@ are replaced by JSON text with every '<' escaped.
+// The page. @OBSERVED@ and @SIMULATED@ are replaced by JSON text with every '<' escaped;
+// @HEAD@, @DAYS@ and @KPIS@ by the server-rendered HTML of staticParts().
 constexpr const char* kPage = R"KEFU(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -33,13 +40,12 @@ th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 height:10px;margin-right:4px;vertical-align:middle}code{font-size:12px}
 </style></head><body>
 <h1>Call report</h1>
-<div id="subtitle" class="muted"></div>
-<h2>Key figures</h2><div id="totals"></div>
+@HEAD@
 <h2>Per interval of the day</h2><div class="grid" id="intervalCharts"></div>
-<h2>Per day</h2><div class="grid" id="dayCharts"></div>
+<h2>Per day</h2>@DAYS@<div class="grid" id="dayCharts"></div>
 <h2>Weekday &times; hour</h2><div class="grid" id="heat"></div>
 <h2>Agents</h2><div class="grid" id="agents"></div>
-<h2>KPIs and formulas</h2><div id="kpiTable"></div>
+<h2>KPIs and formulas</h2>@KPIS@
 <h2>By month, week, type and channel</h2><div id="groups"></div>
 <h2>Approximations</h2><ul id="approx"></ul>
 <h2>Input</h2><div id="input"></div>
@@ -212,26 +218,6 @@ const num = v => ({text: v === null || v === undefined ? "no data" : String(v),
 function val(v, unit) { return {text: fmt(v, unit), cls: v === null || v === undefined
                                                           ? "nodata" : "n"}; }
 
-// Subtitle.
-const p = OBS.period;
-document.getElementById("subtitle").textContent =
-  (OBS.input && OBS.input.file ? OBS.input.file + " — " : "") +
-  (p ? `${p.from} to ${p.to} (${p.days} days)` : "no calls") +
-  ` · service level threshold ${OBS.options.sl_seconds} s · interval ` +
-  `${OBS.options.interval_minutes} min` + (SIM ? " · observed vs simulated" : "");
-
-// Totals.
-{
-  const t = OBS.totals, s = SIM ? SIM.totals : null;
-  const rows = [["Offered", "offered"], ["Answered", "answered"],
-                ["Abandoned in queue", "abandoned_in_queue"],
-                ["of which short abandons", "abandoned_short"],
-                ["Ended in IVR", "ended_in_ivr"], ["Phantom (not offered)", "phantom"]]
-    .map(([n, k]) => s ? [n, num(t[k]), num(s[k])] : [n, num(t[k])]);
-  table(document.getElementById("totals"), s ? ["", "Observed", "Simulated"]
-                                             : ["", "Calls"], rows);
-}
-
 // Interval charts.
 {
   const box = document.getElementById("intervalCharts");
@@ -310,25 +296,6 @@ document.getElementById("subtitle").textContent =
   }
 }
 
-// KPI table.
-{
-  const t = OBS.totals, s = SIM ? SIM.totals : null;
-  const rows = OBS.kpi_definitions.map(def => {
-    const v = t.kpis[def.key];
-    const why = v === null && t.no_data ? (t.no_data[def.key] || "no data") : null;
-    const row = [def.name + " (" + def.name_zh + ")", {text: def.formula, cls: ""},
-                 why ? {text: why, cls: "nodata"} : val(v, def.unit)];
-    if (s) row.push(val(s.kpis ? s.kpis[def.key] : null, def.unit));
-    return row;
-  });
-  table(document.getElementById("kpiTable"),
-        s ? ["KPI", "Formula", "Observed", "Simulated"] : ["KPI", "Formula", "Value"], rows);
-  el("p", {class: "muted"}, document.getElementById("kpiTable"),
-     `T = ${OBS.options.sl_seconds} s; short abandons wait under ` +
-     `${OBS.options.short_abandon_seconds} s; repeat window ` +
-     `${OBS.options.repeat_window_hours} h.`);
-}
-
 // Groups.
 {
   const box = document.getElementById("groups");
@@ -374,6 +341,161 @@ document.getElementById("subtitle").textContent =
 </body></html>
 )KEFU";
 
+std::string esc(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string text(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+// A value as the page's script shows it: "81.3 %", "12.4 s", "1234", or no data.
+bool hasValue(const Json& v) { return v.is_number(); }
+std::string shown(const Json& v, const std::string& unit) {
+  if (!v.is_number()) return "no data";
+  char buf[48];
+  double d = v.get<double>();
+  if (unit == "ratio") {
+    std::snprintf(buf, sizeof buf, "%.1f %%", d * 100);
+  } else if (unit == "s") {
+    std::snprintf(buf, sizeof buf, "%.1f s", d);
+  } else if (v.is_number_integer() || v.is_number_unsigned()) {
+    return v.dump();
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f", d);
+  }
+  return buf;
+}
+
+const Json& member(const Json& j, const char* key) {
+  static const Json kNull;
+  return j.is_object() && j.contains(key) ? j[key] : kNull;
+}
+
+std::string cell(const Json& v, const std::string& unit) {
+  return hasValue(v) ? "<td class=\"n\">" + esc(shown(v, unit)) + "</td>"
+                     : "<td class=\"nodata\">no data</td>";
+}
+
+struct StaticParts {
+  std::string head, days, kpis;
+};
+
+// The figures a reader needs first, as plain HTML: no script has to run to read them.
+StaticParts staticParts(const Json& obs, const Json* sim) {
+  StaticParts p;
+  const Json& opt = member(obs, "options");
+  const Json& period = member(obs, "period");
+  const Json& input = member(obs, "input");
+  std::string sub;
+  if (const Json& f = member(input, "file"); f.is_string() && !f.get<std::string>().empty()) {
+    sub += esc(f.get<std::string>()) + " &mdash; ";
+  }
+  sub += period.is_object() ? esc(text(period["from"])) + " to " + esc(text(period["to"])) +
+                                  " (" + esc(text(period["days"])) + " days)"
+                            : std::string("no calls");
+  sub += " &middot; service level threshold " + esc(text(member(opt, "sl_seconds"))) +
+         " s &middot; interval " + esc(text(member(opt, "interval_minutes"))) + " min";
+  if (sim) sub += " &middot; observed vs simulated";
+  p.head = "<div id=\"subtitle\" class=\"muted\">" + sub + "</div>\n<h2>Key figures</h2>" +
+           "<div id=\"totals\"><table><tr><th></th>" +
+           (sim ? "<th>Observed</th><th>Simulated</th>" : "<th>Calls</th>") + "</tr>\n";
+  const Json& t = member(obs, "totals");
+  static const Json kNoSim;
+  const Json& st = sim ? member(*sim, "totals") : kNoSim;
+  static const std::pair<const char*, const char*> kCounts[] = {
+      {"Offered", "offered"},
+      {"Answered", "answered"},
+      {"Abandoned in queue", "abandoned_in_queue"},
+      {"of which short abandons", "abandoned_short"},
+      {"Ended in IVR", "ended_in_ivr"},
+      {"Phantom (not offered)", "phantom"}};
+  for (const auto& [name, key] : kCounts) {
+    p.head += std::string("<tr><td>") + name + "</td>" + cell(member(t, key), "count");
+    if (sim) p.head += cell(member(st, key), "count");
+    p.head += "</tr>\n";
+  }
+  p.head += "</table></div>";
+
+  p.kpis = "<div id=\"kpiTable\"><table><tr><th>KPI</th><th>Formula</th>" +
+           std::string(sim ? "<th>Observed</th><th>Simulated</th>" : "<th>Value</th>") +
+           "</tr>\n";
+  const Json& defs = member(obs, "kpi_definitions");
+  static const Json kNoDefs = Json::array();
+  for (const auto& def : defs.is_array() ? defs : kNoDefs) {
+    const std::string key = text(member(def, "key")), unit = text(member(def, "unit"));
+    const Json& v = member(member(t, "kpis"), key.c_str());
+    const Json& why = member(member(t, "no_data"), key.c_str());
+    p.kpis += "<tr><td>" + esc(text(member(def, "name"))) + " (" +
+              esc(text(member(def, "name_zh"))) + ")</td><td>" +
+              esc(text(member(def, "formula"))) + "</td>";
+    p.kpis += !hasValue(v) && why.is_string()
+                  ? "<td class=\"nodata\">" + esc(why.get<std::string>()) + "</td>"
+                  : cell(v, unit);
+    if (sim) p.kpis += cell(member(member(st, "kpis"), key.c_str()), unit);
+    p.kpis += "</tr>\n";
+  }
+  p.kpis += "</table><p class=\"muted\">T = " + esc(text(member(opt, "sl_seconds"))) +
+            " s; short abandons wait under " +
+            esc(text(member(opt, "short_abandon_seconds"))) + " s; repeat window " +
+            esc(text(member(opt, "repeat_window_hours"))) + " h.</p></div>";
+
+  // One row per day of either side; simulated values follow the observed ones.
+  std::map<std::string, std::pair<const Json*, const Json*>> days;
+  // Pointers into `obs` and `*sim`, which outlive this function's use of them.
+  if (const Json& od = member(obs, "by_day"); od.is_array()) {
+    for (const auto& d : od) days[text(member(d, "key"))].first = &d;
+  }
+  if (sim) {
+    if (const Json& sd = member(*sim, "by_day"); sd.is_array()) {
+      for (const auto& d : sd) days[text(member(d, "key"))].second = &d;
+    }
+  }
+  static const std::pair<const char*, const char*> kDayCols[] = {
+      {"offered", "count"},     {"answered", "count"},     {"abandoned_in_queue", "count"},
+      {"answer_rate", "ratio"}, {"service_level", "ratio"}, {"asa_seconds", "s"},
+      {"abandonment_rate", "ratio"}};
+  p.days = "<table id=\"dayTable\"><tr><th>Day</th>";
+  for (const char* h : {"Offered", "Answered", "Abandoned", "Answer rate", "Service level",
+                        "ASA", "Abandonment"}) {
+    p.days += std::string("<th>") + h + (sim ? " obs.</th><th>" + std::string(h) + " sim." : "") +
+              "</th>";
+  }
+  p.days += "</tr>\n";
+  static const Json kNone;
+  for (const auto& [key, pair] : days) {
+    const Json& o = pair.first ? *pair.first : kNone;
+    const Json& s = pair.second ? *pair.second : kNone;
+    static const char* const kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    const Json& w = member(pair.first ? o : s, "weekday");  // 0 = Monday
+    int wi = w.is_number_integer() ? w.get<int>() : -1;
+    std::string wd = wi >= 0 && wi < 7 ? kWeekdays[wi] : "";
+    p.days += "<tr><td>" + esc(key) + (wd.empty() ? "" : " " + esc(wd)) + "</td>";
+    for (const auto& [k, unit] : kDayCols) {
+      bool count = std::string(unit) == "count";
+      p.days += cell(count ? member(o, k) : member(member(o, "kpis"), k), unit);
+      if (sim) p.days += cell(count ? member(s, k) : member(member(s, "kpis"), k), unit);
+    }
+    p.days += "</tr>\n";
+  }
+  p.days += "</table>";
+  if (days.empty()) p.days = "<p class=\"nodata\">no calls</p>";
+  return p;
+}
+
 std::string scriptJson(const Json& j) {
   std::string s = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   std::string out;
@@ -389,18 +511,11 @@ std::string scriptJson(const Json& j) {
   return out;
 }
 
-Status writeFile(const std::filesystem::path& file, const std::string& text) {
-  std::filesystem::path tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::unavailable("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return Status::unavailable("cannot rename " + tmp.string() + ": " + ec.message());
+Status writeTemp(const std::filesystem::path& tmp, const std::string& text) {
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) return Status::unavailable("cannot write " + tmp.string());
   return {};
 }
 
@@ -408,26 +523,56 @@ Status writeFile(const std::filesystem::path& file, const std::string& text) {
 
 Status writeReport(const std::string& dir, const nlohmann::json& observed,
                    const nlohmann::json* simulated) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  fs::create_directories(dir, ec);
   if (ec) return Status::invalidArgument(dir + ": cannot create the directory: " + ec.message());
+  const fs::path files[2] = {fs::path(dir) / "report.json", fs::path(dir) / "report.html"};
+  // Refuse before writing anything, so a failed run leaves the directory as it was.
+  for (const auto& f : files) {
+    if (fs::exists(fs::symlink_status(f, ec)) && !fs::is_regular_file(f, ec)) {
+      return Status::unavailable(f.string() + " exists and is not a file");
+    }
+  }
   Json json = observed;
   if (simulated) json["simulated"] = *simulated;
-  if (auto s = writeFile(std::filesystem::path(dir) / "report.json", json.dump(2) + "\n");
-      !s.ok()) {
-    return s;
-  }
-  // Both slots are found in the template before anything is inserted, so that text in the
+  const StaticParts parts = staticParts(observed, simulated);
+  // Every slot is found in the template before anything is inserted, so that text in the
   // data can never be taken for a slot.
   const std::string_view page = kPage;
-  const size_t obsAt = page.find("@OBSERVED@"), simAt = page.find("@SIMULATED@");
+  std::vector<std::pair<size_t, std::pair<std::string_view, std::string>>> slots;
+  for (auto& [name, value] : std::initializer_list<std::pair<std::string_view, std::string>>{
+           {"@OBSERVED@", scriptJson(observed)},
+           {"@SIMULATED@", simulated ? scriptJson(*simulated) : std::string("null")},
+           {"@HEAD@", parts.head},
+           {"@DAYS@", parts.days},
+           {"@KPIS@", parts.kpis}}) {
+    slots.push_back({page.find(name), {name, value}});
+  }
+  std::sort(slots.begin(), slots.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string html;
-  html.append(page.substr(0, obsAt));
-  html.append(scriptJson(observed));
-  html.append(page.substr(obsAt + 10, simAt - obsAt - 10));
-  html.append(simulated ? scriptJson(*simulated) : std::string("null"));
-  html.append(page.substr(simAt + 11));
-  return writeFile(std::filesystem::path(dir) / "report.html", html);
+  size_t from = 0;
+  for (const auto& [at, slot] : slots) {
+    html.append(page.substr(from, at - from));
+    html.append(slot.second);
+    from = at + slot.first.size();
+  }
+  html.append(page.substr(from));
+
+  fs::path tmps[2] = {files[0], files[1]};
+  for (auto& t : tmps) t += ".tmp";
+  auto cleanUp = [&] {
+    for (const auto& t : tmps) fs::remove(t, ec);
+  };
+  Status s = writeTemp(tmps[0], json.dump(2) + "\n");
+  if (s.ok()) s = writeTemp(tmps[1], html);
+  for (int i = 0; i < 2 && s.ok(); ++i) {
+    fs::rename(tmps[i], files[i], ec);
+    if (ec) s = Status::unavailable("cannot rename " + tmps[i].string() + ": " + ec.message());
+  }
+  if (!s.ok()) cleanUp();
+  return s;
 }
 
 }  // namespace kefu::calls

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <queue>
@@ -179,6 +181,11 @@ Result<int64_t> parseDate(const std::string& s) {
       d < 1 || d > 31 || y < 1970 || y > 9999) {
     return Status::invalidArgument("date '" + s + "' is not YYYY-MM-DD");
   }
+  static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kMonthDays[m - 1] + (m == 2 && leap)) {
+    return Status::invalidArgument("date '" + s + "' does not exist");
+  }
   y -= m <= 2;
   int64_t era = y / 400, yoe = y - era * 400;
   int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
@@ -186,19 +193,35 @@ Result<int64_t> parseDate(const std::string& s) {
 }
 
 Result<GenStats> generateCalls(const GenOptions& o) {
-  if (o.days < 1 || o.days > 3660) return Status::invalidArgument("--days must be 1 to 3660");
+  if (o.days < 1 || o.days > kMaxDays) {
+    return Status::invalidArgument("--days must be 1 to " + std::to_string(kMaxDays));
+  }
   if (!(o.scale > 0) || !(o.callsPerDay > 0)) {
     return Status::invalidArgument("--scale and --calls-per-day must be positive");
   }
+  const double volume = o.callsPerDay * o.scale;
+  if (!(volume <= kMaxCallsPerDay)) {
+    return Status::invalidArgument(fmt::format(
+        "--calls-per-day times --scale is {:.0f} calls a day; the most is {:.0f}", volume,
+        kMaxCallsPerDay));
+  }
+  if (volume * o.days > kMaxCalls) {
+    return Status::invalidArgument(fmt::format(
+        "{} day(s) of {:.0f} calls is more than the {:.0f} calls one run may write", o.days,
+        volume, kMaxCalls));
+  }
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(o.out.c_str(), "wb"), &std::fclose);
-  if (!f) return Status::invalidArgument(o.out + ": cannot create the file");
+  // Options were fine: a file that cannot be written is "cannot run" (exit 1), not usage.
+  if (!f) {
+    return Status::unavailable(o.out + ": cannot create the file: " + std::strerror(errno));
+  }
   std::mt19937_64 rng(o.seed);
   GenStats stats;
   double weekMean = 0;
   for (double w : kWeekday) weekMean += w / 7.0;
   double hourSum = 0;
   for (double w : kHourly) hourSum += w;
-  double perDay = o.callsPerDay * o.scale;
+  const double perDay = volume;
   // Identified customers call again now and then: a pool ten days of calls large, drawn
   // with a skew so that some call often.
   auto pool = static_cast<int64_t>(std::max(1000.0, perDay * 10));

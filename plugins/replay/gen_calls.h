@@ -30,11 +30,17 @@ struct GenOptions {
   double scale = 1.0;
 };
 
+// Upper bounds, so that a mistyped volume fails up front instead of filling memory or disk.
+// Memory holds one day of calls (about 70 bytes each) at a time; rows are written per day.
+constexpr int kMaxDays = 3660;
+constexpr double kMaxCallsPerDay = 2'000'000;  // callsPerDay * scale, averaged over the week
+constexpr double kMaxCalls = 100'000'000;       // expected calls of the whole run
+
 struct GenStats {
   uint64_t calls = 0, answered = 0, abandoned = 0, endedInIvr = 0, phantom = 0, agents = 0;
 };
 
-// Parses "YYYY-MM-DD" into days since the epoch.
+// Parses "YYYY-MM-DD" into days since the epoch; a day the month does not have is an error.
 Result<int64_t> parseDate(const std::string& s);
 
 Result<GenStats> generateCalls(const GenOptions& options);

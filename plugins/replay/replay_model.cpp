@@ -6,9 +6,11 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <queue>
 #include <sstream>
+#include <tuple>
 
 namespace kefu::replay {
 namespace {
@@ -231,11 +233,19 @@ bool parseStamp(std::string_view s, int64_t& ms) {
   int y, mo, d, h, mi, sec = 0;
   char sep;
   std::string str(s);
-  int n = std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &sep, &h, &mi, &sec);
-  if (n < 6 || (sep != ' ' && sep != 'T') || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
-      h > 24 || mi < 0 || mi > 59 || sec < 0 || sec > 59) {
+  int used = 0, usedSec = 0;
+  int n = std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d%n:%2d%n", &y, &mo, &d, &sep, &h, &mi,
+                      &used, &sec, &usedSec);
+  if (n == 7) used = usedSec;
+  if (n < 6 || static_cast<size_t>(used) != str.size() || (sep != ' ' && sep != 'T') ||
+      mo < 1 || mo > 12 || d < 1 || h < 0 || h > 24 || mi < 0 || mi > 59 || sec < 0 ||
+      sec > 59 || (h == 24 && (mi || sec))) {
     return false;
   }
+  // A day the month does not have is an error, not the next month's day.
+  static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kMonthDays[mo - 1] + (mo == 2 && leap)) return false;
   // Days from the civil date (proleptic Gregorian).
   y -= mo <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -261,6 +271,10 @@ std::vector<std::string> splitCsv(const std::string& line) {
 }  // namespace
 
 Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::invalidArgument(path + ": is a directory, not a schedule file");
+  }
   std::ifstream in(path);
   if (!in) return Status::invalidArgument(path + ": cannot open the schedule");
   std::string line;
@@ -276,9 +290,12 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
                                    "start,end,agent");
   }
   std::vector<Shift> named;
+  std::vector<int> namedLine;
   std::vector<std::pair<int64_t, int>> steps;  // count changes
+  int rows = 0;
   for (int n = 2; std::getline(in, line); ++n) {
     if (line.empty() || line == "\r") continue;
+    ++rows;
     auto f = splitCsv(line);
     auto bad = [&](const std::string& why) {
       return Status::invalidArgument(path + ":" + std::to_string(n) + ": " + why);
@@ -294,6 +311,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
     if (ca >= 0) {
       if (f[ca].empty()) return bad("agent is empty");
       named.push_back({f[ca], from, to});
+      namedLine.push_back(n);
       continue;
     }
     int count = -1;
@@ -304,7 +322,28 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
     steps.push_back({from, count});
     steps.push_back({to, -count});
   }
-  if (ca >= 0) return named;
+  if (rows == 0) {
+    return Status::invalidArgument(path + ": the schedule has a header but no rows");
+  }
+  if (ca >= 0) {
+    // One person cannot work two overlapping rows.
+    std::vector<size_t> order(named.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::tie(named[a].agent, named[a].fromMs) <
+             std::tie(named[b].agent, named[b].fromMs);
+    });
+    for (size_t k = 1; k < order.size(); ++k) {
+      const Shift &p = named[order[k - 1]], &c = named[order[k]];
+      if (p.agent == c.agent && c.fromMs < p.toMs) {
+        int a = namedLine[order[k - 1]], b = namedLine[order[k]];
+        return Status::invalidArgument(
+            path + ":" + std::to_string(std::max(a, b)) + ": agent '" + c.agent +
+            "' is already scheduled then (line " + std::to_string(std::min(a, b)) + ")");
+      }
+    }
+    return named;
+  }
   // Stack the counts: agent k works wherever more than k agents are scheduled, so each
   // generic agent has as few, as long shifts as the schedule allows.
   std::sort(steps.begin(), steps.end());

@@ -169,6 +169,14 @@ class ReplayPlugin : public Plugin {
     int64_t gap = cfg.getInt("presence_gap_minutes", 30);
     if (gap < 0 || gap > 24 * 60) return cfg.error("presence_gap_minutes", "must be 0 to 1440");
     gap_ = std::chrono::minutes(gap);
+    // routing-acd (a dependency) is configured first: check the queue names now, so that
+    // `kefu check` points at the key instead of `kefu replay` failing later. A router
+    // without queues is the throw-away deployment of `kefu gen-calls` (no --config), which
+    // replays nothing; `kefu replay` checks again before it runs.
+    if (auto factory = ctx.services().find<RouterFactory>();
+        factory && !factory->configuredQueues().empty()) {
+      if (auto s = checkQueues(factory->configuredQueues()); !s.ok()) return s;
+    }
 
     auto s = ctx.cli().add(
         {{"replay"},
@@ -219,9 +227,9 @@ class ReplayPlugin : public Plugin {
     if (!parseNumber(a.get("--days"), days) || !parseNumber(a.get("--seed"), seed) ||
         !parseNumber(a.get("--scale"), scale) ||
         !parseNumber(a.get("--calls-per-day"), perDay) || seed < 0 || days != std::floor(days) ||
-        seed != std::floor(seed) || seed > 1e15) {
-      io.err << "kefu gen-calls: --days and --seed take whole numbers, --scale and "
-                "--calls-per-day numbers\n";
+        seed != std::floor(seed) || seed > 1e15 || days < 1 || days > kMaxDays) {
+      io.err << "kefu gen-calls: --days takes a whole number from 1 to " << kMaxDays
+             << ", --seed a whole number, --scale and --calls-per-day numbers\n";
       return 2;
     }
     auto start = parseDate(a.get("--start"));
@@ -282,7 +290,7 @@ class ReplayPlugin : public Plugin {
              << " (enable routing-acd)\n";
       return 1;
     }
-    // Queue names can only be checked against routing-acd's queues now; point at the key.
+    // Checked at configure time too; kept for a factory that appeared later.
     if (auto s = checkQueues(factory->configuredQueues()); !s.ok()) {
       io.err << "kefu replay: " << s.message() << "\n";
       return 2;
@@ -300,6 +308,16 @@ class ReplayPlugin : public Plugin {
       table.finish();
     }
     double parseS = secondsSince(t0);
+    if (table.calls().empty()) {
+      io.err << "kefu replay: " << path
+             << ((*reader)->rowsRead() == 0 ? " has no call rows" : ": no row could be used")
+             << " (" << (*reader)->badRowCount() << " bad rows); nothing written\n";
+      for (size_t i = 0; i < (*reader)->badRows().size() && i < 5; ++i) {
+        io.err << "  " << path << ":" << (*reader)->badRows()[i].line << ": "
+               << (*reader)->badRows()[i].reason << "\n";
+      }
+      return 2;
+    }
 
     std::vector<Shift> staffing;
     std::string mode = a.get("--staffing");
@@ -333,10 +351,22 @@ class ReplayPlugin : public Plugin {
     ReplayOptions options = options_;
     options.seed = static_cast<uint64_t>(seed);
     DaySummary obsSummary, simSummary;
+    int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
     for (const auto& c : table.calls()) {
+      firstMs = std::min(firstMs, c.arrivalMs);
+      lastMs = std::max(lastMs, c.arrivalMs);
       if (c.entryMs < 0) continue;
       bool answered = c.handleMs >= 0;
       obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
+    }
+    // A schedule of another period (or of zeros) runs, but every call would be abandoned.
+    if (firstMs <= lastMs &&
+        std::none_of(staffing.begin(), staffing.end(), [&](const Shift& s) {
+          return s.fromMs <= lastMs && s.toMs > firstMs;
+        })) {
+      io.err << "kefu replay: warning: no agent of --staffing " << mode
+             << " works between the log's first and last call (" << dayName(dayOf(firstMs))
+             << " to " << dayName(dayOf(lastMs)) << "); every queued call will go unanswered\n";
     }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
     auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
@@ -411,14 +441,27 @@ class ReplayPlugin : public Plugin {
     for (const auto& q : queues) names += (names.empty() ? "" : ", ") + q.name;
     const std::string why = " is not a queue of routing-acd (its queues: " +
                             (names.empty() ? std::string("none") : names) + ")";
+    // A replayed record is a call: its queue must carry voice or video, not chats.
+    auto notCalls = [&](const std::string& name) -> std::string {
+      for (const auto& q : queues) {
+        if (q.name == name && !isExclusive(q.media)) {
+          return "'" + name + "' carries " + mediaName(q.media) + ", not calls";
+        }
+      }
+      return "";
+    };
     const ConfigValue& cfg = ctx_->config();
     if (const ConfigValue* map = cfg.find("queue_for_type")) {
       for (const auto& [type, queue] : options_.queueForType) {
         if (!known(queue)) return map->error(type, "'" + queue + "'" + why);
+        if (auto m = notCalls(queue); !m.empty()) return map->error(type, m);
       }
     }
     if (!known(options_.defaultQueue)) {
       return cfg.error("default_queue", "'" + options_.defaultQueue + "'" + why);
+    }
+    if (auto m = notCalls(options_.defaultQueue); !m.empty()) {
+      return cfg.error("default_queue", m);
     }
     return {};
   }

@@ -117,3 +117,83 @@ TEST_CASE("kefu replay refuses bad staffing and unknown queues by name",
   auto gen = kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-02-30x"});
   CHECK(gen.code == 2);
 }
+
+TEST_CASE("kefu gen-calls exits 2 for bad options and 1 when it cannot write",
+          "[integration][replay]") {
+  TempDir dir;
+  auto out = (dir / "big.txt").string();
+  auto huge = kefuRun(dir, {"gen-calls", "--out", out, "--scale", "1e9"});
+  CHECK(huge.code == 2);
+  CHECK_THAT(huge.err, Catch::Contains("the most is 2000000"));
+  auto perDay = kefuRun(dir, {"gen-calls", "--out", out, "--calls-per-day", "1e12"});
+  CHECK(perDay.code == 2);
+  CHECK_FALSE(std::filesystem::exists(out));
+  auto feb30 = kefuRun(dir, {"gen-calls", "--out", out, "--start", "2026-02-30"});
+  CHECK(feb30.code == 2);
+  CHECK_THAT(feb30.err, Catch::Contains("'2026-02-30' does not exist"));
+  auto days = kefuRun(dir, {"gen-calls", "--out", out, "--days", "1e12"});
+  CHECK(days.code == 2);
+  auto cannot = kefuRun(dir, {"gen-calls", "--out", (dir / "no" / "x.txt").string()});
+  CHECK(cannot.code == 1);
+  CHECK_THAT(cannot.err, Catch::Contains("cannot create the file"));
+}
+
+TEST_CASE("kefu replay warns about a schedule outside the log and refuses a bad one",
+          "[integration][replay]") {
+  TempDir dir;
+  auto log = (dir / "calls.txt").string();
+  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  writeDeployment(dir);
+  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
+                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
+                                     (dir / "report").string()};
+  std::ofstream(dir / "other.csv") << "start,end,count\n2025-01-01 07:00,2025-01-01 19:00,3\n";
+  auto other = replay;
+  other.insert(other.end(), {"--staffing", "schedule:" + (dir / "other.csv").string()});
+  auto o = kefuRun(dir, other);
+  INFO(o.out << o.err);
+  CHECK(o.code == 0);
+  CHECK_THAT(o.err, Catch::Contains("warning: no agent of --staffing schedule:"));
+
+  auto asDir = replay;
+  asDir.insert(asDir.end(), {"--staffing", "schedule:" + dir.path().string()});
+  auto d = kefuRun(dir, asDir);
+  CHECK(d.code == 2);
+  CHECK_THAT(d.err, Catch::Contains("is a directory, not a schedule file"));
+
+  // A log whose every row is bad is refused before any replay.
+  std::ofstream(dir / "junk.txt") << "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\t"
+                                     "vru_entry\tvru_exit\tvru_time\tq_start\tq_exit\tq_time\t"
+                                     "outcome\tser_start\tser_exit\tser_time\tserver\r\n"
+                                     "junk\r\n";
+  auto junk = replay;
+  junk[6] = (dir / "junk.txt").string();
+  auto j = kefuRun(dir, junk);
+  CHECK(j.code == 2);
+  CHECK_THAT(j.err, Catch::Contains("no row could be used"));
+}
+
+TEST_CASE("kefu check names replay queue keys that routing-acd cannot serve",
+          "[integration][replay]") {
+  TempDir dir;
+  const std::vector<std::string> check = {"check", "--config", (dir / "deploy.toml").string()};
+  writeDeployment(dir, "default_queue = \"nowhere\"\n");
+  auto r = kefuRun(dir, check);
+  INFO(r.out << r.err);
+  CHECK(r.code != 0);
+  CHECK(std::regex_search(r.err, std::regex(R"(deploy\.toml:\d+:\d+: plugins\.replay\.)"
+                                            R"(default_queue: 'nowhere' is not a queue)")));
+
+  // A type mapped to a chat queue: replayed records are calls.
+  std::ofstream(dir / "deploy.toml")
+      << "[log]\nlevel = \"warn\"\n[plugins.routing-acd]\nenabled = true\n"
+         "[[plugins.routing-acd.queues]]\nname = \"general\"\nskills = [\"general\"]\n"
+         "[[plugins.routing-acd.queues]]\nname = \"webchat\"\nskills = [\"chat\"]\n"
+         "media = \"chat\"\n[plugins.replay]\nenabled = true\n"
+         "queue_for_type = { NE = \"webchat\" }\n";
+  auto c = kefuRun(dir, check);
+  INFO(c.out << c.err);
+  CHECK(c.code != 0);
+  CHECK(std::regex_search(c.err, std::regex(R"(deploy\.toml:\d+:\d+: plugins\.replay\.)"
+                                            R"(queue_for_type\.NE: 'webchat' carries chat)")));
+}

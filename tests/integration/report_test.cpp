@@ -97,3 +97,38 @@ TEST_CASE("kefu report refuses bad options and unreadable input with exit code 2
   CHECK_THAT(badMap.err, Catch::Contains("m.toml:3:1: columns.bogus: unknown key"));
   CHECK_FALSE(std::filesystem::exists(out));
 }
+
+TEST_CASE("kefu report exits 2 when no row of the log can be used", "[integration][report]") {
+  TempDir dir;
+  std::string header(kLog, std::string_view(kLog).find("\r\n") + 2);
+  auto junk = dir.write("junk.txt", header + "not\ta\tcall\r\nnor\tthis\r\n");
+  auto out = dir / "rep";
+  auto r = kefuRun(dir, {"report", "--calls", junk.string(), "--out", out.string()});
+  INFO(r.out << r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("junk.txt: no row could be used; nothing written"));
+  CHECK_THAT(r.err, Catch::Contains("junk.txt:2: expected 17 tab-separated fields"));
+  auto empty = kefuRun(dir, {"report", "--calls", dir.write("hdr.txt", header).string(),
+                             "--out", out.string()});
+  CHECK(empty.code == 2);
+  CHECK_THAT(empty.err, Catch::Contains("hdr.txt has no call rows"));
+  CHECK_FALSE(std::filesystem::exists(out / "report.json"));
+}
+
+TEST_CASE("kefu report exits 1 and leaves nothing when report.html cannot be replaced",
+          "[integration][report]") {
+  TempDir dir;
+  auto log = dir.write("calls.txt", kLog);
+  auto out = dir / "rep";
+  std::filesystem::create_directories(out / "report.html");
+  auto r = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string()});
+  INFO(r.out << r.err);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("report.html exists and is not a file"));
+  CHECK_FALSE(std::filesystem::exists(out / "report.json"));
+  CHECK_FALSE(std::filesystem::exists(out / "report.html.tmp"));
+  // An --out below a regular file cannot be created: also "cannot run".
+  auto under = kefuRun(dir, {"report", "--calls", log.string(), "--out",
+                             (log / "rep").string()});
+  CHECK(under.code == 1);
+}

@@ -431,3 +431,60 @@ TEST_CASE("A line longer than the reader accepts stops reading with a bad row", 
   CHECK_THAT((*reader)->badRows()[0].reason,
              Catch::Contains("line longer than 16 MiB; the rest of the file is not read"));
 }
+
+TEST_CASE("A mapping reports every mistake at once and a missing file plainly", "[calllog]") {
+  TempDir dir;
+  auto csv = dir.write("calls.csv", "start,who\n2026-01-05 10:00:00,x\n");
+  auto map = dir.write("m.toml", "delimeter = \";\"\nquote = 5\n[columns]\narrival = \"start\"\n"
+                                 "agnet = \"who\"\n");
+  auto r = openCallLog(csv.string(), map.string());
+  REQUIRE_FALSE(r.ok());
+  const std::string msg = r.status().message();
+  CHECK_THAT(msg, Catch::Contains("m.toml:1:1: delimeter: unknown key"));
+  CHECK_THAT(msg, Catch::Contains("m.toml:2:9: quote: must be a string"));
+  CHECK_THAT(msg, Catch::Contains("m.toml:5:1: columns.agnet: unknown key"));
+
+  auto missing = openCallLog(csv.string(), (dir / "nosuch.toml").string());
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.status().message(),
+             Catch::Contains("nosuch.toml: cannot open the mapping file: no such file"));
+  CHECK(missing.status().message().find(":0:0") == std::string::npos);
+}
+
+TEST_CASE("A mapped column number past the header is refused before any row", "[calllog]") {
+  TempDir dir;
+  auto csv = dir.write("calls.csv", "start,who\n2026-01-05 10:00:00,x\n");
+  auto map = dir.write("m.toml", "[columns]\narrival = \"start\"\nagent = 99\n");
+  auto r = openCallLog(csv.string(), map.string());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("m.toml:3:9: columns.agent: column 99 is beyond the 2 columns"));
+}
+
+TEST_CASE("Bad rows of full timestamps show dates and times not epoch numbers", "[calllog]") {
+  TempDir dir;
+  auto map = dir.write("m.toml", "[columns]\narrival = \"a\"\nservice_start = \"s\"\n"
+                                 "service_end = \"e\"\n");
+  auto csv = dir.write("calls.csv", "a,s,e\n2026-01-05 07:00:00,2026-01-05 07:03:00,"
+                                    "2026-01-05 07:02:00\n");
+  auto r = openCallLog(csv.string(), map.string());
+  REQUIRE(r.ok());
+  CallRecord rec;
+  while ((*r)->next(rec)) {
+  }
+  REQUIRE((*r)->badRows().size() == 1);
+  const std::string& why = (*r)->badRows()[0].reason;
+  INFO(why);
+  CHECK_THAT(why, Catch::Contains("2026-01-05 7:02:00"));
+  CHECK(why.find(" ms") == std::string::npos);
+}
+
+TEST_CASE("A stray carriage return in the header is shown in the message", "[calllog]") {
+  TempDir dir;
+  std::string header = kHeader;
+  auto log = dir.write("calls.txt", header + "\r\r\n");
+  auto r = openCallLog(log.string(), "anonymous-bank");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("column 17 is 'server\\r', expected "
+                                                   "'server'"));
+}

@@ -252,3 +252,42 @@ TEST_CASE("A record without an arrival is counted apart", "[kpi]") {
   CHECK(r["totals"]["offered"] == 0);
   CHECK(r["totals"]["ignored_without_arrival"] == 1);
 }
+
+TEST_CASE("report.html carries the key figures and days as plain HTML", "[kpi]") {
+  kefu::test::TempDir dir;
+  KpiAccumulator acc(KpiOptions{});
+  addSample(acc);
+  Json observed = acc.finish();
+  observed["input"] = {{"file", "<b>calls.txt"}, {"rows", 8}};
+  Json simulated = observed;
+  simulated["totals"]["answered"] = 1234567;
+  auto out = (dir / "out").string();
+  REQUIRE(kefu::calls::writeReport(out, observed, &simulated).ok());
+  std::string html = kefu::test::readFile(dir / "out" / "report.html");
+  // Readable with scripts off: the figures are in the markup, not only in the JSON.
+  CHECK_THAT(html, Catch::Contains("<td>Offered</td><td class=\"n\">7</td>"
+                                   "<td class=\"n\">7</td>"));
+  CHECK_THAT(html, Catch::Contains("<td class=\"n\">1234567</td>"));
+  CHECK_THAT(html, Catch::Contains("&lt;b&gt;calls.txt"));
+  CHECK_THAT(html, Catch::Contains("<td>Answer rate (接通率)</td>"));
+  CHECK_THAT(html, Catch::Contains("<table id=\"dayTable\">"));
+  CHECK_THAT(html, Catch::Contains("<tr><td>2026-01-05 Mon</td>"));
+  CHECK_THAT(html, Catch::Contains("<th>Offered obs.</th><th>Offered sim.</th>"));
+  for (const char* slot : {"@HEAD@", "@DAYS@", "@KPIS@", "@OBSERVED@", "@SIMULATED@"}) {
+    CHECK(html.find(slot) == std::string::npos);
+  }
+}
+
+TEST_CASE("A report that cannot be written leaves the directory as it was", "[kpi]") {
+  kefu::test::TempDir dir;
+  KpiAccumulator acc(KpiOptions{});
+  addSample(acc);
+  Json observed = acc.finish();
+  std::filesystem::create_directories(dir / "out" / "report.html");
+  auto s = kefu::calls::writeReport((dir / "out").string(), observed, nullptr);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("report.html exists and is not a file"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "report.json"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "report.html.tmp"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "report.json.tmp"));
+}

@@ -5,10 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "acd_engine.h"
+#include "gen_calls.h"
 #include "replay_model.h"
 #include "test_support.h"
 
@@ -279,4 +281,65 @@ TEST_CASE("A call type mapped to an unknown queue is refused by name", "[replay]
                                    got.sink());
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.status().message(), Catch::Contains("'NW' maps to queue 'sales'"));
+}
+
+TEST_CASE("Schedules refuse impossible dates empty files and double-booked agents",
+          "[replay]") {
+  kefu::test::TempDir dir;
+  auto load = [&](const std::string& text) {
+    std::ofstream(dir / "plan.csv") << text;
+    return kefu::replay::scheduleStaffing((dir / "plan.csv").string());
+  };
+  auto feb30 = load("start,end,count\n2026-02-30 07:00,2026-03-01 07:00,2\n");
+  REQUIRE_FALSE(feb30.ok());
+  CHECK_THAT(feb30.status().message(), Catch::Contains("plan.csv:2: start '2026-02-30 07:00'"));
+  CHECK_FALSE(load("start,end,count\n2026-02-01 07:00,2026-02-01 24:30,2\n").ok());
+  CHECK_FALSE(load("start,end,count\n2026-02-01 07:00x,2026-02-01 09:00,2\n").ok());
+  CHECK(load("start,end,count\n2026-02-28 07:00,2026-02-28 24:00,2\n").ok());
+
+  auto headerOnly = load("start,end,agent\n");
+  REQUIRE_FALSE(headerOnly.ok());
+  CHECK_THAT(headerOnly.status().message(), Catch::Contains("has a header but no rows"));
+
+  auto twice = load("start,end,agent\n2026-02-02 07:00,2026-02-02 12:00,TOVA\n"
+                    "2026-02-02 13:00,2026-02-02 15:00,TOVA\n"
+                    "2026-02-02 11:00,2026-02-02 14:00,TOVA\n");
+  REQUIRE_FALSE(twice.ok());
+  CHECK_THAT(twice.status().message(),
+             Catch::Contains("plan.csv:4: agent 'TOVA' is already scheduled then (line 2)"));
+  CHECK(load("start,end,agent\n2026-02-02 07:00,2026-02-02 12:00,TOVA\n"
+             "2026-02-02 12:00,2026-02-02 15:00,TOVA\n").ok());
+
+  auto asDir = kefu::replay::scheduleStaffing(dir.path().string());
+  REQUIRE_FALSE(asDir.ok());
+  CHECK_THAT(asDir.status().message(), Catch::Contains("is a directory"));
+}
+
+TEST_CASE("gen-calls refuses impossible dates and volumes beyond its limits", "[replay]") {
+  CHECK_FALSE(kefu::replay::parseDate("2026-02-30").ok());
+  CHECK_FALSE(kefu::replay::parseDate("2025-02-29").ok());
+  CHECK(kefu::replay::parseDate("2024-02-29").ok());
+  CHECK(*kefu::replay::parseDate("1970-01-02") == 1);
+
+  kefu::test::TempDir dir;
+  kefu::replay::GenOptions o;
+  o.out = (dir / "big.txt").string();
+  o.scale = 1e9;
+  auto big = kefu::replay::generateCalls(o);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().code() == kefu::StatusCode::kInvalidArgument);
+  CHECK_THAT(big.status().message(), Catch::Contains("the most is 2000000"));
+  CHECK_FALSE(std::filesystem::exists(o.out));  // refused before the file is created
+  o.scale = 1;
+  o.callsPerDay = 1'000'000;
+  o.days = 365;
+  auto year = kefu::replay::generateCalls(o);
+  REQUIRE_FALSE(year.ok());
+  CHECK_THAT(year.status().message(), Catch::Contains("100000000 calls one run may write"));
+
+  o = {};
+  o.out = (dir / "no" / "such" / "dir.txt").string();
+  auto cannot = kefu::replay::generateCalls(o);
+  REQUIRE_FALSE(cannot.ok());
+  CHECK(cannot.status().code() == kefu::StatusCode::kUnavailable);
 }
