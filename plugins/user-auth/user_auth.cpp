@@ -31,7 +31,7 @@ using Json = nlohmann::json;
 const std::set<std::string> kKnownRoles = {
     kefu::roles::kAgent,      kefu::roles::kTeamLead,   kefu::roles::kQa,
     kefu::roles::kTrainer,    kefu::roles::kWfmPlanner, kefu::roles::kSupervisor,
-    kefu::roles::kAdmin};
+    kefu::roles::kKbEditor,   kefu::roles::kAdmin};
 
 int64_t toMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -546,7 +546,7 @@ class UserAuth : public kefu::Plugin {
          "Create a user; the password is read from standard input",
          {{"--id", "User id (letters, digits, '-', '_', '.')", true},
           {"--role", "Role (repeat for several): agent, team_lead, qa, trainer, wfm_planner, "
-                     "supervisor, admin", true, false, "", true},
+                     "kb_editor, supervisor, admin", true, false, "", true},
           {"--password-stdin", "Read the password from the first line of standard input",
            false, true}},
          [this](const kefu::CliArgs& a, kefu::CliIo& io) {

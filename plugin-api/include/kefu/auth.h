@@ -26,6 +26,8 @@ inline constexpr const char* kTeamLead = "team_lead";
 inline constexpr const char* kQa = "qa";
 inline constexpr const char* kTrainer = "trainer";
 inline constexpr const char* kWfmPlanner = "wfm_planner";
+// Writes knowledge-base articles and FAQ entries; publishing needs a supervisor.
+inline constexpr const char* kKbEditor = "kb_editor";
 inline constexpr const char* kSupervisor = "supervisor";
 inline constexpr const char* kAdmin = "admin";
 }  // namespace roles

@@ -11,6 +11,7 @@
 #include "kefu/export.h"
 #include "kefu/host_context.h"
 #include "kefu/http.h"
+#include "kefu/knowledge.h"
 #include "kefu/metrics.h"
 #include "kefu/pii.h"
 #include "kefu/plugin.h"
