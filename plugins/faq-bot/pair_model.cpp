@@ -434,7 +434,7 @@ Status PairModel::save(const std::filesystem::path& file) const {
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return Status::unavailable(tmp.string() + ": cannot write");
-    out.precision(9);
+    out.precision(17);  // exact round trip: bin edges must compare the same
     out << "kefu-pair-model 1\n";
     out << "hash_bits " << hashBits_ << "\n";
     out << "threshold " << threshold_ << "\n";
