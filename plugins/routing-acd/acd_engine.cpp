@@ -371,11 +371,17 @@ Status AcdEngine::release(const std::string& contactId, TimePoint at) {
   if (c.state != ContactState::kAssigned) {
     return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
   }
+  int64_t t = ns(at);
+  if (!c.legs.empty()) dropLegs(c, t);
   Agent& a = agents_[c.agent];
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   --assignedCount_;
   finishContact(c);
-  int64_t t = ns(at);
+  letGo(a, exclusive, t);
+  return {};
+}
+
+void AcdEngine::letGo(Agent& a, bool exclusive, int64_t t) {
   if (exclusive) {
     a.exclusive = 0;
   } else {
@@ -385,17 +391,16 @@ Status AcdEngine::release(const std::string& contactId, TimePoint at) {
     // Still holding chats: re-key (least occupied changes) and maybe take another.
     reindex(a);
     if (!a.pendingAway) serveWaiting(a, t);
-    return {};
+    return;
   }
   if (exclusive && a.spec.wrapUp.count() > 0) {
     setState(a, AgentState::kWrapUp, "", t);
     reindex(a);
     timers_.push({t + std::chrono::nanoseconds(a.spec.wrapUp).count(), TimerKind::kWrapUp,
                   a.idx, ++a.wrapGeneration});
-    return {};
+    return;
   }
   becomeFree(a, t);
-  return {};
 }
 
 Status AcdEngine::abandon(const std::string& contactId, TimePoint at) {
@@ -409,6 +414,181 @@ Status AcdEngine::abandon(const std::string& contactId, TimePoint at) {
   unlist(c);
   finishContact(c);
   return {};
+}
+
+// ---- call controls -----------------------------------------------------------------------
+
+AcdEngine::Contact* AcdEngine::findContact(const std::string& id) {
+  auto it = contactIdx_.find(id);
+  return it == contactIdx_.end() ? nullptr : &contacts_[it->second];
+}
+
+const AcdEngine::Contact* AcdEngine::findContact(const std::string& id) const {
+  auto it = contactIdx_.find(id);
+  return it == contactIdx_.end() ? nullptr : &contacts_[it->second];
+}
+
+Status AcdEngine::takeCheck(const Contact& c, const Agent& a) const {
+  bool exclusive = isExclusive(queues_[c.queue].spec.media);
+  if (c.state == ContactState::kAssigned && c.agent == a.idx) {
+    return Status::failedPrecondition("agent " + a.spec.id + " already holds contact '" +
+                                      c.spec.id + "'");
+  }
+  if (a.legOf == c.idx) {
+    return Status::failedPrecondition("agent " + a.spec.id + " is already on contact '" +
+                                      c.spec.id + "'");
+  }
+  bool signedIn = a.state == AgentState::kIdle || a.state == AgentState::kBusy;
+  if (!signedIn || a.pendingAway || a.exclusive || (exclusive && a.chats) ||
+      (!exclusive && a.chats >= a.spec.maxChats)) {
+    return stateError(a, "it cannot take contact '" + c.spec.id + "' now");
+  }
+  return {};
+}
+
+Status AcdEngine::canTake(const std::string& contactId, const std::string& agentId) const {
+  const Contact* c = findContact(contactId);
+  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
+  auto ait = agentIdx_.find(agentId);
+  if (ait == agentIdx_.end()) return Status::notFound("no agent '" + agentId + "'");
+  return takeCheck(*c, agents_[ait->second]);
+}
+
+Status AcdEngine::canRequeue(const std::string& contactId, const std::string& queue) const {
+  const Contact* c = findContact(contactId);
+  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
+  auto qit = queueIdx_.find(queue);
+  if (qit == queueIdx_.end()) return Status::notFound("no queue '" + queue + "'");
+  const Queue& q = queues_[qit->second];
+  if (isExclusive(q.spec.media) != isExclusive(queues_[c->queue].spec.media)) {
+    return Status::invalidArgument("queue '" + queue + "' carries " + mediaName(q.spec.media) +
+                                   ", contact '" + contactId + "' is " +
+                                   mediaName(queues_[c->queue].spec.media));
+  }
+  if (q.spec.capacity > 0 && q.waitingOwn >= q.spec.capacity) {
+    return Status::resourceExhausted("queue '" + queue + "' is full (" +
+                                     std::to_string(q.spec.capacity) + " waiting)");
+  }
+  return {};
+}
+
+Status AcdEngine::transferTo(const std::string& contactId, const std::string& agentId,
+                             TimePoint at) {
+  Contact* c = findContact(contactId);
+  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
+  if (c->state != ContactState::kAssigned) {
+    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
+  }
+  Agent* to = findAgent(agentId);
+  if (!to) return Status::notFound("no agent '" + agentId + "'");
+  bool exclusive = isExclusive(queues_[c->queue].spec.media);
+  int64_t t = ns(at);
+  if (to->legOf == c->idx) {
+    // The leg becomes the assignment: the agent's load stays as it is.
+    to->legOf = -1;
+    c->legs.erase(std::find(c->legs.begin(), c->legs.end(), to->idx));
+  } else {
+    if (auto s = takeCheck(*c, *to); !s.ok()) return s;
+    if (exclusive) {
+      to->exclusive = 1;
+    } else {
+      ++to->chats;
+    }
+  }
+  Agent& from = agents_[c->agent];
+  c->agent = to->idx;
+  if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, "", t);
+  reindex(*to);
+  letGo(from, exclusive, t);
+  return {};
+}
+
+Status AcdEngine::requeue(const std::string& contactId, const std::string& queue,
+                          TimePoint at) {
+  if (auto s = canRequeue(contactId, queue); !s.ok()) return s;
+  Contact& c = *findContact(contactId);
+  if (c.state != ContactState::kAssigned) {
+    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
+  }
+  int64_t t = ns(at);
+  if (!c.legs.empty()) dropLegs(c, t);
+  Agent& from = agents_[c.agent];
+  bool exclusive = isExclusive(queues_[c.queue].spec.media);
+  --assignedCount_;
+  Queue& q = queues_[queueIdx_.at(queue)];
+  // A new entry: ordered from now, with timers from now, under a new sequence number so
+  // that timers of its earlier wait are stale.
+  c.state = ContactState::kWaiting;
+  c.agent = -1;
+  c.queue = q.idx;
+  c.spec.queue = queue;
+  c.arrived = t;
+  c.seq = ++seq_;
+  c.priority = int64_t(c.spec.priority) + q.spec.priority;
+  // The contact is placed before its former agent is let go, so that the agent cannot
+  // take it straight back unless nobody else is ready.
+  if (!tryAssignContact(c, q.idx, t)) {
+    q.waitingOwn++;
+    list(c, q.idx);
+    if (q.spec.overflowAfter.count() > 0 && q.overflowTo >= 0) {
+      timers_.push({t + std::chrono::nanoseconds(q.spec.overflowAfter).count(),
+                    TimerKind::kOverflow, c.idx, c.seq});
+    }
+    if (q.spec.maxWait.count() > 0 && q.spec.maxWaitAction != MaxWaitAction::kNone) {
+      timers_.push({t + std::chrono::nanoseconds(q.spec.maxWait).count(), TimerKind::kMaxWait,
+                    c.idx, c.seq});
+    }
+  }
+  letGo(from, exclusive, t);
+  return {};
+}
+
+Status AcdEngine::addLeg(const std::string& contactId, const std::string& agentId,
+                         TimePoint at) {
+  Contact* c = findContact(contactId);
+  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
+  if (c->state != ContactState::kAssigned) {
+    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
+  }
+  Agent* a = findAgent(agentId);
+  if (!a) return Status::notFound("no agent '" + agentId + "'");
+  if (auto s = takeCheck(*c, *a); !s.ok()) return s;
+  if (isExclusive(queues_[c->queue].spec.media)) {
+    a->exclusive = 1;
+  } else {
+    ++a->chats;
+  }
+  a->legOf = c->idx;
+  c->legs.push_back(a->idx);
+  if (a->state != AgentState::kBusy) setState(*a, AgentState::kBusy, "", ns(at));
+  reindex(*a);
+  return {};
+}
+
+Status AcdEngine::dropLeg(const std::string& contactId, const std::string& agentId,
+                          TimePoint at) {
+  Contact* c = findContact(contactId);
+  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
+  Agent* a = findAgent(agentId);
+  if (!a) return Status::notFound("no agent '" + agentId + "'");
+  if (a->legOf != c->idx) {
+    return Status::failedPrecondition("agent " + agentId + " is not on contact '" + contactId +
+                                      "'");
+  }
+  c->legs.erase(std::find(c->legs.begin(), c->legs.end(), a->idx));
+  a->legOf = -1;
+  letGo(*a, isExclusive(queues_[c->queue].spec.media), ns(at));
+  return {};
+}
+
+void AcdEngine::dropLegs(Contact& c, int64_t at) {
+  bool exclusive = isExclusive(queues_[c.queue].spec.media);
+  std::vector<int> legs;
+  legs.swap(c.legs);
+  for (int idx : legs) {
+    agents_[idx].legOf = -1;
+    letGo(agents_[idx], exclusive, at);
+  }
 }
 
 // ---- time --------------------------------------------------------------------------------
@@ -519,6 +699,9 @@ Status AcdEngine::withdraw(const std::string& contactId, TimePoint at) {
     finishContact(c);
     return {};
   }
+  int64_t t = ns(at);
+  // Consulted or conferenced agents let go of their legs as when the contact ends.
+  if (!c.legs.empty()) dropLegs(c, t);
   Agent& a = agents_[c.agent];
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   --assignedCount_;
@@ -528,7 +711,6 @@ Status AcdEngine::withdraw(const std::string& contactId, TimePoint at) {
   } else {
     --a.chats;
   }
-  int64_t t = ns(at);
   if (a.exclusive || a.chats) {
     reindex(a);
     if (!a.pendingAway) serveWaiting(a, t);
@@ -563,6 +745,10 @@ std::string AcdEngine::checkInvariants() const {
     if (c.state == ContactState::kAssigned) {
       if (!c.listedIn.empty()) return "assigned contact " + id + " is still listed";
       (isExclusive(queues_[c.queue].spec.media) ? exclusive : chats)[c.agent]++;
+      for (int leg : c.legs) {
+        if (agents_[leg].legOf != idx) return "leg of contact " + id + " is not marked";
+        (isExclusive(queues_[c.queue].spec.media) ? exclusive : chats)[leg]++;
+      }
     } else if (c.listedIn.empty()) {
       return "waiting contact " + id + " is in no queue";
     }

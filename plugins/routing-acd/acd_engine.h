@@ -78,6 +78,28 @@ class AcdEngine : public Router {
   Status withdraw(const std::string& contactId, TimePoint at);
   // The ids of the contacts waiting in the engine.
   std::vector<std::string> waitingIds() const;
+  // Call controls (not part of Router; routing-acd's call control drives them). Each keeps
+  // the invariant that an agent holds at most one voice or video contact, counting legs.
+  //
+  // OK if `agentId` could take `contactId` (assigned, or being transferred) right now:
+  // signed in, not away or in wrap-up, with room for the contact's medium. Otherwise
+  // FailedPrecondition naming the agent's state; NotFound for unknown ids.
+  Status canTake(const std::string& contactId, const std::string& agentId) const;
+  // OK if the assigned `contactId` may be put in `queue`: NotFound for an unknown queue,
+  // InvalidArgument for a queue of the other kind of media, ResourceExhausted when full.
+  Status canRequeue(const std::string& contactId, const std::string& queue) const;
+  // Moves an assigned contact to `agentId` (who must pass canTake(), or hold a leg of this
+  // contact, which becomes the assignment). The former agent is released as by release().
+  // Not a routing decision: the listener hears only of the agents' states, and the caller
+  // stores and announces the move.
+  Status transferTo(const std::string& contactId, const std::string& agentId, TimePoint at);
+  // Takes an assigned contact from its agent (and legs) and queues it in `queue`, entered
+  // at `at`: it is ordered and timed (overflow, maximum wait) from then on.
+  Status requeue(const std::string& contactId, const std::string& queue, TimePoint at);
+  // Occupies `agentId` with a second leg of an assigned contact (a consultation or a
+  // conference): the agent is busy as if it held the contact, until dropLeg() or the end.
+  Status addLeg(const std::string& contactId, const std::string& agentId, TimePoint at);
+  Status dropLeg(const std::string& contactId, const std::string& agentId, TimePoint at);
 
   // For tests and invariant checks.
   size_t waitingContacts() const;
@@ -108,6 +130,7 @@ class AcdEngine : public Router {
     std::string pendingReason;
     int exclusive = 0;
     int chats = 0;
+    int legOf = -1;         // contact index of the leg it holds, or -1
     int64_t idleSince = 0;  // ns since epoch
     uint64_t wrapGeneration = 0;
     std::vector<QueueSlot> slots;
@@ -132,6 +155,7 @@ class AcdEngine : public Router {
     uint64_t seq = 0;
     int64_t priority = 0;
     std::vector<int> listedIn;  // queues whose waiting set holds it
+    std::vector<int> legs;      // agents holding a leg of it (consultation, conference)
   };
   enum class TimerKind { kOverflow, kMaxWait, kWrapUp };
   struct Timer {
@@ -159,6 +183,12 @@ class AcdEngine : public Router {
   bool tryAssignContact(Contact& c, int queue, int64_t at);
   void serveWaiting(Agent& a, int64_t at);
   void finishContact(Contact& c);
+  // The agent no longer holds a contact (or leg) of this medium: wrap-up, next or idle.
+  void letGo(Agent& a, bool exclusive, int64_t at);
+  void dropLegs(Contact& c, int64_t at);
+  Contact* findContact(const std::string& id);
+  const Contact* findContact(const std::string& id) const;
+  Status takeCheck(const Contact& c, const Agent& a) const;
 
   RoutingListener* listener_ = nullptr;
   PendingAwayListener* pendingListener_ = nullptr;

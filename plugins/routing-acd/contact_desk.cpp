@@ -151,11 +151,32 @@ std::vector<Migration> ContactDesk::migrations() {
       "  reason VARCHAR(64) NOT NULL,"
       "  at_ms BIGINT NOT NULL);"
       "CREATE INDEX acd_agent_requests_agent ON acd_agent_requests (agent_id, at_ms)";
-  // KNOWN SHORTCOMING: version 2 belongs to the channel schema developed in parallel; this
-  // no-op only keeps the versions contiguous on this line of work and is to be replaced by
-  // that schema when both meet. A store that applied it must be recreated then.
+  // Version 2: call-control steps and media events of each contact, and the recording
+  // references the channels report (written by the ChannelHub).
+  std::string recordings =
+      "CREATE TABLE acd_recordings ("
+      "  contact_id VARCHAR(64) NOT NULL,"
+      "  ref VARCHAR(256) NOT NULL,"
+      "  party VARCHAR(64) NOT NULL,"
+      "  started_ms BIGINT NOT NULL,"
+      "  stopped_ms BIGINT,"
+      "  PRIMARY KEY (contact_id, ref));";
+  std::string legs =
+      "  contact_id VARCHAR(64) NOT NULL,"
+      "  source VARCHAR(16) NOT NULL,"   // control (through the API) or media (a channel)
+      "  step VARCHAR(32) NOT NULL,"
+      "  party VARCHAR(64) NOT NULL,"
+      "  target VARCHAR(64) NOT NULL,"
+      "  actor VARCHAR(64) NOT NULL,"
+      "  detail VARCHAR(256) NOT NULL,"
+      "  at_ms BIGINT NOT NULL);"
+      "CREATE INDEX acd_contact_legs_contact ON acd_contact_legs (contact_id, id)";
+  Migration v2 = {2, "call-control steps, media events and recording references",
+                  recordings + "CREATE TABLE acd_contact_legs (id INTEGER PRIMARY KEY "
+                               "AUTOINCREMENT," + legs,
+                  recordings + "CREATE TABLE acd_contact_legs (id BIGSERIAL PRIMARY KEY," + legs};
   return {{1, "contacts, agent states and dispositions", sqlite, pg},
-          {2, "reserved for the channel schema", "SELECT 1", ""},
+          std::move(v2),
           {3, "contact and agent hosts, pending away requests", v3, ""}};
 }
 
@@ -695,6 +716,31 @@ void ContactDesk::onPendingAway(const std::string& agent, AgentState state,
   });
   publish(reason.empty() ? "agent.away_cancelled" : "agent.away_pending",
           Json{{"agent", agent}, {"state", st}, {"reason", reason}}.dump(), at);
+}
+
+Status ContactDesk::control(const std::function<Status(AcdEngine&, soci::session&)>& fn) {
+  return router_.locked([&](AcdEngine& engine) -> Status {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    try {
+      soci::transaction tx(*session_);
+      Status s = fn(engine, *session_);
+      if (!s.ok()) return s;
+      tx.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("cannot store the call control: ") + e.what());
+    }
+  });
+}
+
+void ContactDesk::withSession(const std::function<void(soci::session&)>& fn) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  fn(*session_);
+}
+
+void ContactDesk::announce(const char* topic, const std::string& payload, TimePoint at,
+                           size_t mark) {
+  publishAt(mark, topic, payload, at);
 }
 
 }  // namespace kefu::acd

@@ -98,6 +98,19 @@ class ContactDesk : public RoutingListener, public PendingAwayListener {
   // another host won back out of this host's engine.
   void settle(AcdEngine& engine);
 
+  // For call controls (channel_hub.h): runs `fn` with the engine and the store session
+  // under the router's lock and one transaction, committed when `fn` returns OK (rolled
+  // back otherwise). Listener writes made meanwhile join the transaction; events queued
+  // with announce() are published after the router's, once the lock is released.
+  Status control(const std::function<Status(AcdEngine&, soci::session&)>& fn);
+  // Runs `fn` on the desk's session under its lock (reads and single writes).
+  void withSession(const std::function<void(soci::session&)>& fn);
+  // Queues a bus event, published in order with the router's on the next flush; `mark`
+  // (from eventMark()) puts it before events queued since.
+  void announce(const char* topic, const std::string& payload, TimePoint at,
+                size_t mark = static_cast<size_t>(-1));
+  size_t eventMark() { return pendingMark(); }
+
   // Write failures since start; each is also logged by the caller's logger.
   uint64_t writeErrors() const { return writeErrors_; }
 

@@ -16,6 +16,7 @@
 #include "acd_engine.h"
 #include "kefu/sdk.h"
 #include "kefu/store_util.h"
+#include "channel_hub.h"
 #include "contact_desk.h"
 #include "locked_router.h"
 #include "routing_bench.h"
@@ -104,10 +105,16 @@ class RoutingAcd : public Plugin {
     router_ = std::make_shared<LockedRouter>(std::make_unique<AcdEngine>());
     if (auto s = ctx.services().provide<Router>(router_); !s.ok()) return s;
     if (auto s = addRoutes(); !s.ok()) return s;
+    // Channels and call controls (channel_hub.h).
+    hub_ = std::make_shared<ChannelHub>(ctx, *router_, outcomes_);
+    if (auto s = ctx.services().provide<ChannelRegistry>(hub_); !s.ok()) return s;
+    if (auto s = hub_->addRoutes(ctx.http()); !s.ok()) return s;
     return ctx.cli().add(benchCommand(ctx));
   }
 
-  std::vector<Migration> migrations() const override { return ContactDesk::migrations(); }
+  std::vector<Migration> migrations() const override {
+    return ContactDesk::migrations();
+  }
 
   Status start() override {
     for (const auto& q : queues_) {
@@ -133,6 +140,7 @@ class RoutingAcd : public Plugin {
       router_->setSettle([desk = desk_.get()](AcdEngine& e) { desk->settle(e); });
     }
     router_->setAfterUnlock([desk = desk_.get()] { desk->flushEvents(); });
+    hub_->start(desk_.get());
     auto recovered = desk_->recover();
     if (!recovered.ok()) return recovered.status();
     scheduleTick();
@@ -153,6 +161,7 @@ class RoutingAcd : public Plugin {
     if (timer) ctx_->clock().cancel(timer);
     if (poll) ctx_->clock().cancel(poll);
     router_->setSettle(nullptr);
+    hub_->stop();
     router_->setListener(nullptr);
     router_->setAfterUnlock(nullptr);
     desk_.reset();
@@ -252,7 +261,7 @@ class RoutingAcd : public Plugin {
     s = http.add("GET", "/api/v1/contacts/{id}", [this](const HttpRequest& r) {
       auto rec = desk()->contactJson(r.params.at("id"));
       if (!rec.ok()) return HttpResponse::fromStatus(rec.status());
-      return contactResponse(r, 200, *rec);
+      return contactResponse(r, 200, hub_->decorate(r.params.at("id"), *rec));
     }, anyone);
     if (!s.ok()) return s;
 
@@ -432,6 +441,7 @@ class RoutingAcd : public Plugin {
   std::vector<std::string> contactTypes_, outcomes_, awayReasons_;
   std::shared_ptr<LockedRouter> router_;
   std::unique_ptr<ContactDesk> desk_;
+  std::shared_ptr<ChannelHub> hub_;
   Counter* writeErrors_ = nullptr;
   std::mutex mu_;
   bool stopped_ = false;
@@ -443,7 +453,7 @@ PluginInfo routingInfo() {
   PluginInfo info;
   info.description = "Automatic contact distribution: skills, priorities, strategies, overflow";
   info.kinds = {"router"};
-  info.provides = {Router::kInterfaceName};
+  info.provides = {Router::kInterfaceName, ChannelRegistry::kInterfaceName};
   info.maturity = Maturity::kBeta;
   info.configKeys = {
       {"queues", ConfigType::kArray,

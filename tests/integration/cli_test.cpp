@@ -41,7 +41,7 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   auto r = kefuRun(dir, {"check", "--config", kSample, "--data-dir", (dir / "data").string()});
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, routing-acd, "
-                                    "system-monitor, user-auth)"));
+                                    "sim-telephony, system-monitor, user-auth)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
@@ -51,7 +51,8 @@ TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][
   CHECK(r.code == 0);
   INFO(r.out << r.err);
   CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
-  for (const char* name : {"event-journal", "routing-acd", "system-monitor", "user-auth"}) {
+  for (const char* name :
+       {"event-journal", "routing-acd", "sim-telephony", "system-monitor", "user-auth"}) {
     std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
                    name + R"(\.so +loaded\n)");
     CHECK(std::regex_search(r.out, row));

@@ -3,6 +3,7 @@
 // Every /api/v1 route of every in-tree plugin, driven in process through the real router.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <sstream>
 
 #include "kefu/core/host.h"
@@ -15,7 +16,9 @@ TEST_CASE("Without a token every /api/v1 route answers 401", "[http][security]")
                                            "[plugins.event-journal]\nenabled = true\n"
                                            "[plugins.system-monitor]\nenabled = true\n"
                                            "[plugins.user-auth]\nenabled = true\n"
-                                           "hash_strength = \"minimum\"\n");
+                                           "hash_strength = \"minimum\"\n"
+                                           "[plugins.routing-acd]\nenabled = true\n"
+                                           "[plugins.sim-telephony]\nenabled = true\n");
   kefu::core::HostOptions o;
   o.config = file;
   o.dataDir = dir.path();
@@ -26,6 +29,7 @@ TEST_CASE("Without a token every /api/v1 route answers 401", "[http][security]")
   REQUIRE(host.setUpHttp(err));
 
   int checked = 0;
+  std::set<std::string> seen;
   for (const auto& route : host.runtime().router().routes()) {
     if (route.pattern.rfind("/api/v1/", 0) != 0) continue;
     // Sign-in is the one call that cannot need a token.
@@ -47,8 +51,16 @@ TEST_CASE("Without a token every /api/v1 route answers 401", "[http][security]")
       CHECK(host.runtime().router().dispatch(req).status == 401);
     }
     ++checked;
+    seen.insert(route.method + " " + route.pattern);
   }
-  // The host's, the journal's, the monitor's and user-auth's routes.
-  CHECK(checked >= 9);
+  // The host's, the journal's, the monitor's, user-auth's, routing's (call controls among
+  // them) and the simulated phone's routes.
+  CHECK(checked >= 35);
+  for (const char* control : {"answer", "hold", "resume", "hangup", "transfer", "consult",
+                              "conference", "monitor", "whisper", "barge"}) {
+    CHECK(seen.count(std::string("POST /api/v1/contacts/{id}/") + control));
+  }
+  CHECK(seen.count("POST /api/v1/sim/calls"));
+  CHECK(seen.count("POST /api/v1/sim/calls/{id}/hangup"));
   host.stopPlugins();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kefu/auth.h"
+#include "kefu/channel.h"
 #include "kefu/cli.h"
 #include "kefu/clock.h"
 #include "kefu/config.h"
