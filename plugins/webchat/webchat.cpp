@@ -302,7 +302,15 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
       send(s, frame("bot", "人工客服暂不可用，请留言，我们会尽快回复。"));
       return;
     }
-    send(s, Json{{"type", "queued"}, {"contact", *id}, {"queue", queue}}.dump());
+    bool assigned = false;
+    {
+      std::lock_guard lock(mu_);
+      assigned = !s->agent.empty();
+    }
+    // With an agent ready, offer() ran inside arrive() and the customer knows already.
+    if (!assigned) {
+      send(s, Json{{"type", "queued"}, {"contact", *id}, {"queue", queue}}.dump());
+    }
   }
 
   Status notify(const std::string& contactId, const char* type, const std::string& text) {
