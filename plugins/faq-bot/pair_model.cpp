@@ -356,7 +356,9 @@ PairModel PairModel::train(const std::vector<LabelledPair>& pairs, const TrainOp
   }
   const double n = static_cast<double>(std::max<size_t>(seen.size(), 1));
   m.defaultIdf_ = std::log(n + 1) + 1;
-  for (const auto& [c, df] : cdf) m.charIdf_[c] = static_cast<float>(std::log((n + 1) / (df + 1)) + 1);
+  for (const auto& [c, df] : cdf) {
+    m.charIdf_[c] = static_cast<float>(std::log((n + 1) / (df + 1)) + 1);
+  }
   for (const auto& [k, df] : bdf) {
     if (df >= 2) m.bigramIdf_[k] = static_cast<float>(std::log((n + 1) / (df + 1)) + 1);
   }
@@ -569,7 +571,8 @@ double bestThreshold(const std::vector<double>& scores, const std::vector<int>& 
     if (i + 1 < idx.size() && scores[idx[i + 1]] == scores[idx[i]]) continue;
     if (right > best) {
       best = right;
-      bestT = i + 1 < idx.size() ? (scores[idx[i]] + scores[idx[i + 1]]) / 2 : scores[idx[i]] + 1e-9;
+      bestT = i + 1 < idx.size() ? (scores[idx[i]] + scores[idx[i + 1]]) / 2
+                                 : scores[idx[i]] + 1e-9;
     }
   }
   return bestT;

@@ -158,10 +158,10 @@ class HttpRoutes {
   virtual Status add(std::string method, std::string pattern, HttpHandler handler,
                      RouteOptions options = {}) = 0;
 
-  // Since SDK 1.1. Adds a WebSocket at the fixed `path` (no {name} segments): a GET with
+  // Adds a WebSocket at the fixed `path` (no {name} segments): a GET with
   // "Upgrade: websocket" passes `options` like any route, then `open` runs. Only in
   // `kefu serve` are connections accepted. Text messages up to 64 KiB.
-  // Not pure, so that test doubles written for SDK 1.0 keep compiling.
+  // Not pure, so that test doubles written before it keep compiling.
   virtual Status addWebSocket(std::string path, WebSocketOpen open, RouteOptions options = {}) {
     (void)path, (void)open, (void)options;
     return Status::unavailable("this host offers no WebSockets to plugins");

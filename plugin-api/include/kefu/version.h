@@ -13,7 +13,7 @@
 #pragma once
 
 #define KEFU_SDK_VERSION_MAJOR 1
-#define KEFU_SDK_VERSION_MINOR 1
+#define KEFU_SDK_VERSION_MINOR 0
 #define KEFU_SDK_VERSION_PATCH 0
 
 #define KEFU_STRINGIFY_IMPL(x) #x
