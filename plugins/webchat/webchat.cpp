@@ -114,8 +114,23 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
     h.onClose = [self, s, peer] {
       auto me = self.lock();
       if (!me) return;
-      std::lock_guard lock(me->mu_);
-      if (s->peer == peer) s->peer.reset();
+      std::string contact;
+      {
+        std::lock_guard lock(me->mu_);
+        if (s->peer != peer) return;  // replaced by a newer socket of the same session
+        s->peer.reset();
+        // The customer left a routed chat: the contact ends (abandoned while it waited) so
+        // the agent's capacity comes back. The page cannot resume a session.
+        if (!s->contact.empty() && !s->ended) {
+          s->ended = true;
+          contact = s->contact;
+        }
+      }
+      if (contact.empty()) return;
+      (void)me->bot_->addTurn(s->id, "system", "customer left the chat");
+      if (auto reg = me->registry()) {
+        (void)reg->sink().report({MediaEventKind::kHungUpByCustomer, contact, ""});
+      }
     };
     return h;
   }
