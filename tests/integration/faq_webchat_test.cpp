@@ -142,6 +142,7 @@ TEST_CASE("FAQ routes are authenticated role-checked and audited", "[integration
   call(port, "GET", "/api/v1/bot/stats?days=0", editor, "", 400);
 
   std::string admin = kefu::test::readFile(dir / "admin.token");
+  admin.erase(admin.find_last_not_of(" \r\n") + 1);
   auto audit = call(port, "GET", "/api/v1/audit?limit=100",
                     {{"Authorization", "Bearer " + admin}}, "", 200);
   std::set<std::string> actions;
