@@ -40,8 +40,9 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   TempDir dir;
   auto r = kefuRun(dir, {"check", "--config", kSample, "--data-dir", (dir / "data").string()});
   CHECK(r.code == 0);
-  CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, routing-acd, "
-                                    "sim-telephony, system-monitor, user-auth)"));
+  CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: event-journal, faq-bot, "
+                                    "routing-acd, sim-telephony, system-monitor, user-auth, "
+                                    "webchat)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
