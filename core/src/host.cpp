@@ -29,6 +29,44 @@
 #endif
 
 namespace kefu::core {
+namespace {
+
+// What a plugin holds of one of its WebSocket connections.
+class PluginPeer : public WebSocketPeer {
+ public:
+  explicit PluginPeer(std::weak_ptr<WebSocketConnection> conn) : conn_(std::move(conn)) {}
+  bool send(std::string text) override {
+    auto c = conn_.lock();
+    if (!c) return false;
+    c->send([t = std::move(text)] { return t; });
+    return true;
+  }
+  void close() override {
+    if (auto c = conn_.lock()) c->close();
+  }
+
+ private:
+  std::weak_ptr<WebSocketConnection> conn_;
+};
+
+// A plugin's WebSocket: the handler is looked up per connection, so a plugin that stopped
+// (its routes withdrawn) takes no new ones.
+WebSocketRoute pluginWebSocket(HttpRouter& router, const std::string& path) {
+  WebSocketRoute route;
+  route.maxQueuedFrames = 256;
+  route.droppedNotice = [](uint64_t n) {
+    return "{\"type\":\"dropped\",\"count\":" + std::to_string(n) + "}";
+  };
+  route.openDuplex = [&router, path](const HttpRequest& req,
+                                     std::shared_ptr<WebSocketConnection> conn) {
+    WebSocketOpen open = router.webSocket(path);
+    if (!open) throw std::runtime_error("no plugin serves " + path);
+    return open(req, std::make_shared<PluginPeer>(conn));
+  };
+  return route;
+}
+
+}  // namespace
 
 Host::Host(HostOptions options) : options_(std::move(options)) {}
 
@@ -378,6 +416,9 @@ int Host::serve(std::ostream& out, std::ostream& err) {
   server_ = std::make_unique<HttpServer>(runtime_->router(), so);
   server_->addWebSocket(kEventStreamPath,
                         eventStreamWebSocket(runtime_->events(), runtime_->metrics()));
+  for (const auto& path : runtime_->router().webSocketPaths()) {
+    server_->addWebSocket(path, pluginWebSocket(runtime_->router(), path));
+  }
   s = server_->start();
   if (!s.ok()) {
     err << "kefu: " << s.message() << "\n";

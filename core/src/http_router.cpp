@@ -118,6 +118,49 @@ Status HttpRouter::add(const std::string& owner, std::string method, std::string
 void HttpRouter::removeOwner(const std::string& owner) {
   std::unique_lock lock(mu_);
   std::erase_if(routes_, [&](const Route& r) { return r.owner == owner; });
+  std::erase_if(sockets_, [&](const auto& kv) { return kv.second.owner == owner; });
+}
+
+Status HttpRouter::addWebSocket(const std::string& owner, std::string path, WebSocketOpen open,
+                                RouteOptions options) {
+  if (!open) return Status::invalidArgument("WebSocket " + path + " has no handler");
+  if (path.find('{') != std::string::npos) {
+    return Status::invalidArgument("WebSocket path '" + path + "' must be fixed (no {name})");
+  }
+  std::string key = "/";
+  for (const auto& seg : splitPath(path)) key += (key.size() > 1 ? "/" : "") + seg;
+  // The route answers 101 to a GET that asks for the upgrade; the server switches then.
+  Status s = add(owner, "GET", path, [](const HttpRequest& req) {
+    std::string up = req.header("upgrade");
+    std::transform(up.begin(), up.end(), up.begin(), ::tolower);
+    if (up.find("websocket") == std::string::npos) {
+      auto r = HttpResponse::error(426, "upgrade_required",
+                                   "this route is a WebSocket (Upgrade: websocket)");
+      r.headers.emplace_back("Upgrade", "websocket");
+      return r;
+    }
+    HttpResponse accept;
+    accept.status = 101;
+    accept.contentType.clear();
+    return accept;
+  }, std::move(options));
+  if (!s.ok()) return s;
+  std::unique_lock lock(mu_);
+  sockets_[key] = Socket{owner, std::move(open)};
+  return {};
+}
+
+WebSocketOpen HttpRouter::webSocket(const std::string& path) const {
+  std::shared_lock lock(mu_);
+  auto it = sockets_.find(path);
+  return it == sockets_.end() ? WebSocketOpen() : it->second.open;
+}
+
+std::vector<std::string> HttpRouter::webSocketPaths() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [path, socket] : sockets_) out.push_back(path);
+  return out;
 }
 
 bool HttpRouter::match(const Route& r, const std::vector<std::string>& segs,

@@ -157,8 +157,8 @@ struct HttpServer::Impl {
 };
 
 // One upgraded connection. Everything but send() and end() runs on the connection's strand.
-// Reads are kept outstanding only so that Beast answers pings and sees the client's close;
-// what the client sends is discarded.
+// Reads are kept outstanding so that Beast answers pings and sees the client's close; what
+// the client sends goes to the route's message handler (plugin WebSockets) or is discarded.
 class WebSocketSession : public WebSocketConnection,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
@@ -192,12 +192,20 @@ class WebSocketSession : public WebSocketConnection,
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::server, "kefu");
     }));
-    // Clients have nothing to say on a stream; a small limit keeps them from using memory.
+    // Clients say little (a chat line at most); a small limit keeps them from using memory.
     ws_.read_message_max(64 * 1024);
     // Opened before the 101 goes out, so that whatever happens after the client sees it
     // reaches the client; frames wait in the queue until the handshake is done.
     try {
-      if (!closing_) closer_ = route_.open(request_, shared_from_this());
+      if (closing_) {
+        // Shutting down: no handler runs.
+      } else if (route_.openDuplex) {
+        WebSocketHandlers h = route_.openDuplex(request_, shared_from_this());
+        closer_ = std::move(h.onClose);
+        onMessage_ = std::move(h.onMessage);
+      } else {
+        closer_ = route_.open(request_, shared_from_this());
+      }
     } catch (const std::exception& e) {
       hostLog().error("opening the WebSocket on {} failed: {}", request_.path, e.what());
       openFailed_ = true;
@@ -223,6 +231,17 @@ class WebSocketSession : public WebSocketConnection,
     closing_ = true;
     queue_.close();
     if (accepted_) startClose(websocket::close_code::going_away);
+  }
+
+  void close() override {
+    asio::post(executor_, [self = shared_from_this()] {
+      if (self->closing_ || self->ended_) return;
+      if (!self->accepted_) {
+        self->closing_ = true;  // onAccept closes right after the handshake
+        return;
+      }
+      self->startClose(websocket::close_code::normal);
+    });
   }
 
   // For a client that does not complete the close: drops the TCP connection.
@@ -276,6 +295,14 @@ class WebSocketSession : public WebSocketConnection,
         self->end();
         return;
       }
+      if (self->onMessage_ && self->ws_.got_text() && !self->ended_) {
+        try {
+          self->onMessage_(beast::buffers_to_string(self->readBuffer_.data()));
+        } catch (const std::exception& e) {
+          hostLog().error("a message on the WebSocket {} failed: {}", self->request_.path,
+                          e.what());
+        }
+      }
       self->readBuffer_.consume(self->readBuffer_.size());
       self->read();
     });
@@ -325,6 +352,7 @@ class WebSocketSession : public WebSocketConnection,
   beast::flat_buffer readBuffer_;
   std::string out_;  // the frame being written; Beast needs it until the write completes
   std::function<void()> closer_;
+  std::function<void(const std::string&)> onMessage_;
   uint64_t id_ = 0;
   bool accepted_ = false;
   bool openFailed_ = false;

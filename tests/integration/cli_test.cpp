@@ -40,10 +40,10 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   TempDir dir;
   auto r = kefuRun(dir, {"check", "--config", kSample, "--data-dir", (dir / "data").string()});
   CHECK(r.code == 0);
-  // Dependency order: replay and sim-telephony need routing-acd.
+  // Dependency order: replay and sim-telephony need routing-acd; webchat needs faq-bot.
   CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: call-analytics, event-journal, "
-                                    "knowledge-base, routing-acd, replay, sim-telephony, "
-                                    "system-monitor, user-auth)"));
+                                    "faq-bot, knowledge-base, routing-acd, replay, "
+                                    "sim-telephony, system-monitor, user-auth, webchat)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
@@ -53,8 +53,9 @@ TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][
   CHECK(r.code == 0);
   INFO(r.out << r.err);
   CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
-  for (const char* name : {"call-analytics", "event-journal", "knowledge-base", "replay",
-                           "routing-acd", "sim-telephony", "system-monitor", "user-auth"}) {
+  for (const char* name : {"call-analytics", "event-journal", "faq-bot", "knowledge-base",
+                           "replay", "routing-acd", "sim-telephony", "system-monitor",
+                           "user-auth", "webchat"}) {
     std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
                    name + R"(\.so +loaded\n)");
     CHECK(std::regex_search(r.out, row));

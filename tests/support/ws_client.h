@@ -74,6 +74,19 @@ class WsClient {
     return m;
   }
 
+  // Sends a text frame; false when it was not written within `timeout`.
+  bool send(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    if (ended_) return false;
+    out_ = text;
+    writeDone_ = false;
+    ws_.text(true);
+    ws_.async_write(boost::asio::buffer(out_), [this](boost::beast::error_code ec, size_t) {
+      writeEc_ = ec;
+      writeDone_ = true;
+    });
+    return runUntil([&] { return writeDone_; }, timeout) && !writeEc_;
+  }
+
   // Waits up to `timeout` for the connection to end, reading (and keeping) what comes first.
   bool waitClosed(std::chrono::milliseconds timeout) {
     return runUntil([&] { return ended_; }, timeout);
@@ -127,6 +140,9 @@ class WsClient {
   bool ended_ = false;
   bool closeReceived_ = false;
   uint16_t closeCode_ = 0;
+  std::string out_;  // the frame being written
+  bool writeDone_ = false;
+  boost::beast::error_code writeEc_;
 };
 
 }  // namespace kefu::test

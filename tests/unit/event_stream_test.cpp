@@ -55,6 +55,7 @@ struct FakeConnection : kefu::core::WebSocketConnection {
     frames.push_back(Json::parse(f()));
     return false;
   }
+  void close() override {}  // event streams never close a connection themselves
 };
 
 template <class Pred>

@@ -23,6 +23,7 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -125,6 +126,29 @@ class Authenticator {
   virtual Result<Principal> authenticate(const HttpRequest& request) = 0;
 };
 
+// One open WebSocket connection, for the plugin that accepted it. Thread-safe; never blocks.
+class WebSocketPeer {
+ public:
+  virtual ~WebSocketPeer() = default;
+  // Queues a text frame. A slow client loses its oldest frames rather than block the
+  // caller; false when the connection has ended.
+  virtual bool send(std::string text) = 0;
+  // Starts closing the connection (1000, normal); onClose follows.
+  virtual void close() = 0;
+};
+
+// What a plugin does with one WebSocket connection. Both run on the server's threads, one
+// at a time for a connection; keep them short.
+struct WebSocketHandlers {
+  std::function<void(const std::string& text)> onMessage;  // a text message from the client
+  std::function<void()> onClose;  // exactly once, whichever side ended the connection
+};
+
+// Called when a client's upgrade was accepted (authentication and roles passed, as for any
+// route). Throwing refuses the connection (closed with 1011).
+using WebSocketOpen =
+    std::function<WebSocketHandlers(const HttpRequest&, std::shared_ptr<WebSocketPeer>)>;
+
 class HttpRoutes {
  public:
   virtual ~HttpRoutes() = default;
@@ -133,6 +157,15 @@ class HttpRoutes {
   // when the same method and pattern are taken.
   virtual Status add(std::string method, std::string pattern, HttpHandler handler,
                      RouteOptions options = {}) = 0;
+
+  // Adds a WebSocket at the fixed `path` (no {name} segments): a GET with
+  // "Upgrade: websocket" passes `options` like any route, then `open` runs. Only in
+  // `kefu serve` are connections accepted. Text messages up to 64 KiB.
+  // Not pure, so that test doubles written before it keep compiling.
+  virtual Status addWebSocket(std::string path, WebSocketOpen open, RouteOptions options = {}) {
+    (void)path, (void)open, (void)options;
+    return Status::unavailable("this host offers no WebSockets to plugins");
+  }
 };
 
 // Escapes `s` for use inside a JSON string literal (without the quotes).

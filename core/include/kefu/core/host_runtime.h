@@ -112,6 +112,9 @@ class PluginContext : public HostContext {
       return c.rt_.router().add(c.name_, std::move(m), std::move(p), std::move(h),
                                 std::move(o));
     }
+    Status addWebSocket(std::string p, WebSocketOpen open, RouteOptions o) override {
+      return c.rt_.router().addWebSocket(c.name_, std::move(p), std::move(open), std::move(o));
+    }
   };
   struct Cli : CliCommands {
     PluginContext& c;

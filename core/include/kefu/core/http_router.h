@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -28,6 +29,16 @@ class HttpRouter {
   Status add(const std::string& owner, std::string method, std::string pattern,
              HttpHandler handler, RouteOptions options);
   void removeOwner(const std::string& owner);
+
+  // A plugin's WebSocket at a fixed path: a GET route that accepts the upgrade (answers
+  // 101) after the usual authentication and role checks, and the plugin's handler, which
+  // the server looks up per connection so that a stopped plugin's socket is refused.
+  Status addWebSocket(const std::string& owner, std::string path, WebSocketOpen open,
+                      RouteOptions options);
+  // The handler at `path` while its owner runs, or an empty function.
+  WebSocketOpen webSocket(const std::string& path) const;
+  // Paths of plugin WebSockets, for the server (registered before it starts).
+  std::vector<std::string> webSocketPaths() const;
   void setAuthenticator(AuthFn auth) { auth_ = std::move(auth); }
 
   // Called after every audited call (state-changing method on a route with
@@ -57,6 +68,11 @@ class HttpRouter {
 
   mutable std::shared_mutex mu_;
   std::vector<Route> routes_;
+  struct Socket {
+    std::string owner;
+    WebSocketOpen open;
+  };
+  std::map<std::string, Socket> sockets_;  // by path
   AuthFn auth_;
   AuditFn audit_;
   Metrics* metrics_;

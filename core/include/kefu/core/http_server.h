@@ -76,6 +76,8 @@ class WebSocketConnection {
   // Queues a text frame (see FrameQueue). Returns true if the oldest queued frame was
   // dropped to make room.
   virtual bool send(FrameQueue::Frame frame) = 0;
+  // Starts a normal close (1000); the connection's end follows.
+  virtual void close() = 0;
 };
 
 struct WebSocketRoute {
@@ -85,6 +87,10 @@ struct WebSocketRoute {
   // whichever side ends it (the handshake failing included).
   std::function<std::function<void()>(const HttpRequest&, std::shared_ptr<WebSocketConnection>)>
       open;
+  // For routes whose clients talk (plugin WebSockets): called instead of `open`; the
+  // handlers hear each text message, on the connection's strand, and the end.
+  std::function<WebSocketHandlers(const HttpRequest&, std::shared_ptr<WebSocketConnection>)>
+      openDuplex;
   size_t maxQueuedFrames = 1000;
   // The frame sent in place of `count` dropped ones.
   std::function<std::string(uint64_t count)> droppedNotice;
