@@ -91,14 +91,14 @@ void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& si
 // are computed while the model reads it, and those of the simulation while it runs.
 class BackgroundKpis {
  public:
-  explicit BackgroundKpis(calls::KpiAccumulator& kpis) : kpis_(kpis), worker_([this] { work(); }) {
-    batch_.reserve(kBatch);
-  }
+  explicit BackgroundKpis(calls::KpiAccumulator& kpis)
+      : kpis_(kpis), batch_(kBatch), full_(kBatch), worker_([this] { work(); }) {}
   ~BackgroundKpis() { finish(); }
 
   void add(const calls::CallRecord& r) {
-    batch_.push_back(r);
-    if (batch_.size() >= kBatch) handOver();
+    // Assigning into a used record reuses its strings' buffers: no allocation per call.
+    batch_[used_++] = r;
+    if (used_ == kBatch) handOver();
   }
   // Waits until every record added so far is in the accumulator; call before finish() of
   // the accumulator and before addPresence().
@@ -120,30 +120,32 @@ class BackgroundKpis {
     // At most one batch waits, so memory stays bounded when the accumulator is slower.
     cv_.wait(lock, [this] { return !pending_; });
     full_.swap(batch_);
+    fullUsed_ = used_;
     pending_ = true;
     lock.unlock();
     cv_.notify_all();
-    batch_.clear();
-    batch_.reserve(kBatch);
+    used_ = 0;
   }
   void work() {
-    std::vector<calls::CallRecord> mine;
+    std::vector<calls::CallRecord> mine(kBatch);
     while (true) {
+      size_t n = 0;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return pending_ || done_; });
         if (!pending_ && done_) return;
         mine.swap(full_);
+        n = fullUsed_;
         pending_ = false;
       }
       cv_.notify_all();
-      for (const auto& r : mine) kpis_.add(r);
-      mine.clear();
+      for (size_t i = 0; i < n; ++i) kpis_.add(mine[i]);
     }
   }
 
   calls::KpiAccumulator& kpis_;
   std::vector<calls::CallRecord> batch_, full_;
+  size_t used_ = 0, fullUsed_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false, done_ = false;
