@@ -183,12 +183,26 @@ struct Names {
   int32_t last = -1;
   int32_t get(const std::string& s) {
     if (last >= 0 && names[last] == s) return last;
+    if (names.size() <= 8) {
+      // Types and channels are a handful: comparing beats hashing.
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == s) return last = static_cast<int32_t>(i);
+      }
+    }
     auto it = index.find(s);
     if (it != index.end()) return last = it->second;
     int32_t i = static_cast<int32_t>(names.size());
     index.emplace(s, i);
     names.push_back(s);
     return last = i;
+  }
+  // The index of a name that comes with a CallRecord key: an array look-up after the
+  // first time the key is seen.
+  int32_t get(const std::string& s, uint32_t key, std::vector<int32_t>& byKey) {
+    if (key == 0) return get(s);
+    if (key < byKey.size() && byKey[key] >= 0) return byKey[key];
+    if (key >= byKey.size()) byKey.resize(std::max<size_t>(key + 1, byKey.size() * 2), -1);
+    return byKey[key] = get(s);
   }
 };
 
@@ -223,6 +237,7 @@ struct KpiAccumulator::Impl {
   int64_t intervalMs = 0;
   std::array<Counts, 7 * 24> weekHour;
   Names types, channels, agentNames, customers;
+  std::vector<int32_t> agentByKey, customerByKey;  // CallRecord keys -> indices
   std::vector<Counts> byType, byChannel;
   std::vector<Agent> agents;
   std::vector<Contact> contacts;
@@ -239,8 +254,8 @@ struct KpiAccumulator::Impl {
     return *lastDayCounts;
   }
 
-  int32_t agent(const std::string& name) {
-    int32_t i = agentNames.get(name);
+  int32_t agent(const std::string& name, uint32_t key = 0) {
+    int32_t i = agentNames.get(name, key, agentByKey);
     if (static_cast<size_t>(i) == agents.size()) {
       agents.push_back(Agent{name, {}, {}, true, {}, {}});
     }
@@ -289,7 +304,7 @@ void KpiAccumulator::add(const CallRecord& c) {
 
   int32_t agentIndex = -1;
   if (c.outcome == Outcome::kAnswered && !c.agent.empty()) {
-    agentIndex = m.agent(c.agent);
+    agentIndex = m.agent(c.agent, c.agentKey);
     Agent& a = m.agents[agentIndex];
     a.counts.add(c, wait, m.o);
     if (c.serviceStartMs >= 0) {
@@ -318,7 +333,8 @@ void KpiAccumulator::add(const CallRecord& c) {
       // Grow by half rather than double: the largest vector of the accumulator.
       m.contacts.reserve(std::max<size_t>(1024, m.contacts.size() + m.contacts.size() / 2));
     }
-    m.contacts.push_back({c.arrivalMs, static_cast<uint32_t>(m.customers.get(c.customer)),
+    int32_t customer = m.customers.get(c.customer, c.customerKey, m.customerByKey);
+    m.contacts.push_back({c.arrivalMs, static_cast<uint32_t>(customer),
                           agentIndex, static_cast<uint16_t>(type),
                           static_cast<uint16_t>(channel)});
   }

@@ -97,7 +97,23 @@ class BackgroundKpis {
 
   void add(const calls::CallRecord& r) {
     // Assigning into a used record reuses its strings' buffers: no allocation per call.
-    batch_[used_++] = r;
+    // The id is left out: the accumulator does not read it.
+    calls::CallRecord& b = batch_[used_++];
+    b.customer = r.customer;
+    b.type = r.type;
+    b.channel = r.channel;
+    b.priority = r.priority;
+    b.arrivalMs = r.arrivalMs;
+    b.ivrExitMs = r.ivrExitMs;
+    b.queueStartMs = r.queueStartMs;
+    b.queueExitMs = r.queueExitMs;
+    b.serviceStartMs = r.serviceStartMs;
+    b.serviceEndMs = r.serviceEndMs;
+    b.outcome = r.outcome;
+    b.agent = r.agent;
+    b.line = r.line;
+    b.customerKey = r.customerKey;
+    b.agentKey = r.agentKey;
     if (used_ == kBatch) handOver();
   }
   // Waits until every record added so far is in the accumulator; call before finish() of
@@ -296,6 +312,7 @@ class ReplayPlugin : public Plugin {
     {
       BackgroundKpis observedKpis(observed);
       while ((*reader)->next(rec)) {
+        table.setKeys(rec);
         observedKpis.add(rec);
         table.add(rec);
       }
