@@ -93,29 +93,34 @@ uint32_t CallTable::customerKey(const std::string& s) {
   // FNV-1a: customer references are short, and this is on the per-call path.
   uint64_t h = 14695981039346656037ull;
   for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  // FNV's low bits, which pick the slot, mix poorly on numeric references: fold the high in.
+  h ^= h >> 32;
+  h *= 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+  const auto tag = static_cast<uint32_t>(h >> 32);
   if (customers_.size() * 2 >= customerSlots_.size()) {
     // Keep the table at most half full; rehash from the stored hashes.
-    std::vector<uint32_t> slots(std::max<size_t>(1024, customerSlots_.size() * 2), 0);
+    std::vector<CustomerSlot> slots(std::max<size_t>(1024, customerSlots_.size() * 2));
     size_t mask = slots.size() - 1;
     for (uint32_t k = 1; k < customers_.size(); ++k) {
       size_t pos = customerHash_[k] & mask;
-      while (slots[pos]) pos = (pos + 1) & mask;
-      slots[pos] = k;
+      while (slots[pos].key) pos = (pos + 1) & mask;
+      slots[pos] = {static_cast<uint32_t>(customerHash_[k] >> 32), k};
     }
     customerSlots_.swap(slots);
   }
   size_t mask = customerSlots_.size() - 1;
   for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
-    uint32_t k = customerSlots_[pos];
-    if (k == 0) {
+    CustomerSlot& slot = customerSlots_[pos];
+    if (slot.key == 0) {
       if (customers_.size() == UINT32_MAX) throw std::runtime_error("more than 4e9 customers");
-      k = static_cast<uint32_t>(customers_.size());
+      slot = {tag, static_cast<uint32_t>(customers_.size())};
       customers_.push_back(s);
       customerHash_.push_back(h);
-      customerSlots_[pos] = k;
-      return k;
+      return slot.key;
     }
-    if (customerHash_[k] == h && customers_[k] == s) return k;
+    // The tag in the slot spares a look at the name of every other key on the way.
+    if (slot.tag == tag && customers_[slot.key] == s) return slot.key;
   }
 }
 

@@ -73,6 +73,8 @@ class CallTable {
   void setKeys(calls::CallRecord& r);
   // Takes r's keys when set (by setKeys()), else looks the names up.
   void add(const calls::CallRecord& r);
+  // Room for `calls` calls in all, when the caller can estimate them.
+  void reserve(size_t calls) { calls_.reserve(calls); }
   // Sorts by queue entry (then arrival, then line) and derives the model's inputs.
   void finish();
 
@@ -106,11 +108,14 @@ class CallTable {
 
   std::vector<ModelCall> calls_;
   // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
-  // open-addressing table of keys (0: free slot) with the names' hashes beside the names:
-  // a look-up per call touches two arrays, not a chain of nodes.
+  // open-addressing table of keys tagged with their hashes: a look-up per call touches
+  // the slot and the name, not a chain of nodes.
   std::vector<std::string> customers_{std::string()};
+  struct CustomerSlot {
+    uint32_t tag = 0, key = 0;  // high half of the name's hash; key 0: free
+  };
   std::vector<uint64_t> customerHash_{0};
-  std::vector<uint32_t> customerSlots_;
+  std::vector<CustomerSlot> customerSlots_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
   uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
