@@ -340,6 +340,8 @@ void KpiAccumulator::add(const CallRecord& c) {
   }
 }
 
+void KpiAccumulator::reserve(size_t records) { impl_->contacts.reserve(records); }
+
 void KpiAccumulator::addPresence(const std::string& agent, int64_t fromMs, int64_t toMs) {
   if (toMs <= fromMs) return;
   impl_->agents[impl_->agent(agent)].presence.emplace_back(fromMs, toMs);

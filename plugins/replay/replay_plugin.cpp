@@ -464,6 +464,7 @@ class ReplayPlugin : public Plugin {
       obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
     }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
+    simulated.reserve(table.calls().size());  // one simulated record per call of the log
     auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
     ReplaySink sink;
     sink.record = [&](const calls::CallRecord& r) {
