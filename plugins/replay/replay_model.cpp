@@ -77,6 +77,12 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
   // Logs repeat the same few names row after row: check the last one before hashing.
   uint16_t& last = &names == &types_ ? lastType_ : &names == &channels_ ? lastChannel_ : lastAgent_;
   if (last < names.size() && names[last] == s) return last;
+  if (names.size() <= 8) {
+    // Call types and channels are a handful: comparing beats hashing.
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == s) return last = static_cast<uint16_t>(i);
+    }
+  }
   auto it = index.find(s);
   if (it != index.end()) return last = it->second;
   if (names.size() >= kNoAgent) {
