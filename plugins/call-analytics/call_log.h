@@ -47,6 +47,10 @@ struct CallRecord {
   std::string agent;  // empty when the log names no agent
   // 1-based line of the source file, for messages; 0 for generated records.
   uint64_t line = 0;
+  // Optional dense keys (1, 2, ...; 0: not given) of `customer` and `agent` that the
+  // producer of a stream may set so that consumers index arrays instead of hashing the
+  // names; within one stream a key always stands for the same name. Readers leave them 0.
+  uint32_t customerKey = 0, agentKey = 0;
 };
 
 // A row the reader could not use, with the reason ("line 812: q_exit 7:01:02 is before

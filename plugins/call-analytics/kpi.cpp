@@ -149,35 +149,81 @@ Json countsJson(const Counts& c) {
 }
 
 // 24 bytes per contact of an identified customer: what first-contact resolution needs.
+// Contacts are kept in the order they were added and grouped by customer in finish().
 struct Contact {
   int64_t ms;
-  int32_t type, channel, agent;  // indices; agent -1 when none
+  uint32_t customer;   // index into Impl::customers
+  int32_t agent;       // index; -1 when none
+  uint16_t type, channel;
+};
+
+// Inferred presence of one agent: per five-minute slot of a service start, the earliest
+// start and the latest end of the services starting in it.
+struct Slot {
+  int64_t slot, first, second;
 };
 
 struct Agent {
   std::string name;
   Counts counts;
-  // Inferred presence: per five-minute slot of a service start, the earliest start and the
-  // latest end of the services starting in it.
-  std::map<int64_t, std::pair<int64_t, int64_t>> slots;
+  // Appended as services come; a log in arrival order appends mostly in slot order, so a
+  // flat vector (sorted and merged in finish() when needed) beats a node per slot.
+  std::vector<Slot> slots;
+  bool slotsSorted = true;
   std::vector<std::pair<int64_t, int64_t>> presence;  // from addPresence()
   // Chat concurrency: open chats per minute.
   std::map<int64_t, uint32_t> chatMinutes;
 };
 
-// Interns names to indices so that groups and FCR contacts store small integers.
+// Interns names to indices so that groups and FCR contacts store small integers. Logs
+// repeat the same few names row after row: the last hit is checked before hashing.
 struct Names {
   std::unordered_map<std::string, int32_t> index;
   std::vector<std::string> names;
+  int32_t last = -1;
   int32_t get(const std::string& s) {
+    if (last >= 0 && names[last] == s) return last;
+    if (names.size() <= 8) {
+      // Types and channels are a handful: comparing beats hashing.
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == s) return last = static_cast<int32_t>(i);
+      }
+    }
     auto it = index.find(s);
-    if (it != index.end()) return it->second;
+    if (it != index.end()) return last = it->second;
     int32_t i = static_cast<int32_t>(names.size());
     index.emplace(s, i);
     names.push_back(s);
-    return i;
+    return last = i;
+  }
+  // The index of a name that comes with a CallRecord key: an array look-up after the
+  // first time the key is seen.
+  int32_t get(const std::string& s, uint32_t key, std::vector<int32_t>& byKey) {
+    if (key == 0) return get(s);
+    if (key < byKey.size() && byKey[key] >= 0) return byKey[key];
+    if (key >= byKey.size()) byKey.resize(std::max<size_t>(key + 1, byKey.size() * 2), -1);
+    return byKey[key] = get(s);
   }
 };
+
+// The slots of an agent in slot order, one entry per slot.
+std::vector<Slot> sortedSlots(const Agent& a) {
+  if (a.slotsSorted) return a.slots;
+  std::vector<Slot> s = a.slots;
+  std::stable_sort(s.begin(), s.end(),
+                   [](const Slot& x, const Slot& y) { return x.slot < y.slot; });
+  size_t out = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (out > 0 && s[out - 1].slot == s[i].slot) {
+      s[out - 1].first = std::min(s[out - 1].first, s[i].first);
+      s[out - 1].second = std::max(s[out - 1].second, s[i].second);
+    } else {
+      s[out++] = s[i];
+    }
+  }
+  s.resize(out);
+  return s;
+}
 
 }  // namespace
 
@@ -188,11 +234,13 @@ struct KpiAccumulator::Impl {
   int64_t lastDay = INT64_MIN;
   Counts* lastDayCounts = nullptr;
   std::vector<Counts> intervals;
+  int64_t intervalMs = 0;
   std::array<Counts, 7 * 24> weekHour;
-  Names types, channels, agentNames;
+  Names types, channels, agentNames, customers;
+  std::vector<int32_t> agentByKey, customerByKey;  // CallRecord keys -> indices
   std::vector<Counts> byType, byChannel;
   std::vector<Agent> agents;
-  mutable std::unordered_map<std::string, std::vector<Contact>> contacts;
+  std::vector<Contact> contacts;
   int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
   bool anyChat = false;
   uint64_t anonymousContacts = 0;
@@ -206,10 +254,12 @@ struct KpiAccumulator::Impl {
     return *lastDayCounts;
   }
 
-  Agent& agent(const std::string& name) {
-    int32_t i = agentNames.get(name);
-    if (static_cast<size_t>(i) == agents.size()) agents.push_back(Agent{name, {}, {}, {}, {}});
-    return agents[i];
+  int32_t agent(const std::string& name, uint32_t key = 0) {
+    int32_t i = agentNames.get(name, key, agentByKey);
+    if (static_cast<size_t>(i) == agents.size()) {
+      agents.push_back(Agent{name, {}, {}, true, {}, {}});
+    }
+    return i;
   }
 };
 
@@ -219,7 +269,8 @@ KpiAccumulator::KpiAccumulator(KpiOptions options) : impl_(std::make_unique<Impl
     // A width that does not divide the day would give a ragged last bin; 30 min it is.
     impl_->o.interval = std::chrono::minutes(30);
   }
-  impl_->intervals.resize(kDayMs / (impl_->o.interval.count() * 60'000));
+  impl_->intervalMs = impl_->o.interval.count() * 60'000;
+  impl_->intervals.resize(kDayMs / impl_->intervalMs);
 }
 
 KpiAccumulator::~KpiAccumulator() = default;
@@ -239,7 +290,7 @@ void KpiAccumulator::add(const CallRecord& c) {
   int64_t tod = c.arrivalMs - day * kDayMs;
   m.total.add(c, wait, m.o);
   m.day(day).add(c, wait, m.o);
-  m.intervals[tod / (m.o.interval.count() * 60'000)].add(c, wait, m.o);
+  m.intervals[tod / m.intervalMs].add(c, wait, m.o);
   m.weekHour[weekday(day) * 24 + tod / 3'600'000].add(c, wait, m.o);
   int32_t type = m.types.get(c.type);
   if (static_cast<size_t>(type) == m.byType.size()) m.byType.emplace_back();
@@ -253,14 +304,19 @@ void KpiAccumulator::add(const CallRecord& c) {
 
   int32_t agentIndex = -1;
   if (c.outcome == Outcome::kAnswered && !c.agent.empty()) {
-    Agent& a = m.agent(c.agent);
-    agentIndex = m.agentNames.get(c.agent);
+    agentIndex = m.agent(c.agent, c.agentKey);
+    Agent& a = m.agents[agentIndex];
     a.counts.add(c, wait, m.o);
     if (c.serviceStartMs >= 0) {
-      auto& slot = a.slots[floorDiv(c.serviceStartMs, kSlotMs)];
-      if (slot.first == 0 && slot.second == 0) slot = {c.serviceStartMs, c.serviceEndMs};
-      slot.first = std::min(slot.first, c.serviceStartMs);
-      slot.second = std::max(slot.second, c.serviceEndMs);
+      int64_t key = floorDiv(c.serviceStartMs, kSlotMs);
+      if (!a.slots.empty() && a.slots.back().slot == key) {
+        Slot& s = a.slots.back();
+        s.first = std::min(s.first, c.serviceStartMs);
+        s.second = std::max(s.second, c.serviceEndMs);
+      } else {
+        if (!a.slots.empty() && a.slots.back().slot > key) a.slotsSorted = false;
+        a.slots.push_back({key, c.serviceStartMs, c.serviceEndMs});
+      }
       if (c.channel == "chat") {
         m.anyChat = true;
         for (int64_t t = floorDiv(c.serviceStartMs, kMinuteMs);
@@ -273,13 +329,22 @@ void KpiAccumulator::add(const CallRecord& c) {
   if (c.customer.empty()) {
     ++m.anonymousContacts;
   } else {
-    m.contacts[c.customer].push_back({c.arrivalMs, type, channel, agentIndex});
+    if (m.contacts.size() == m.contacts.capacity()) {
+      // Grow by half rather than double: the largest vector of the accumulator.
+      m.contacts.reserve(std::max<size_t>(1024, m.contacts.size() + m.contacts.size() / 2));
+    }
+    int32_t customer = m.customers.get(c.customer, c.customerKey, m.customerByKey);
+    m.contacts.push_back({c.arrivalMs, static_cast<uint32_t>(customer),
+                          agentIndex, static_cast<uint16_t>(type),
+                          static_cast<uint16_t>(channel)});
   }
 }
 
+void KpiAccumulator::reserve(size_t records) { impl_->contacts.reserve(records); }
+
 void KpiAccumulator::addPresence(const std::string& agent, int64_t fromMs, int64_t toMs) {
   if (toMs <= fromMs) return;
-  impl_->agent(agent).presence.emplace_back(fromMs, toMs);
+  impl_->agents[impl_->agent(agent)].presence.emplace_back(fromMs, toMs);
 }
 
 namespace {
@@ -311,7 +376,7 @@ AgentTime agentTime(const Agent& a, const KpiOptions& o) {
   const int64_t gap = o.shiftGap.count() * 60'000;
   bool open = false;
   int64_t s = 0, e = 0;
-  for (const auto& [slot, se] : a.slots) {
+  for (const Slot& se : sortedSlots(a)) {
     if (open && se.first - e <= gap) {
       e = std::max(e, se.second);
       continue;
@@ -390,13 +455,35 @@ Json KpiAccumulator::finish() const {
   for (const auto& a : m.agents) agentCounts.push_back(a.counts);
   const int64_t window = std::chrono::duration_cast<std::chrono::milliseconds>(o.repeatWindow)
                              .count();
-  for (auto& [customer, list] : m.contacts) {
-    std::sort(list.begin(), list.end(),
-              [](const Contact& a, const Contact& b) { return a.ms < b.ms; });
-    for (size_t i = 0; i < list.size(); ++i) {
-      bool repeated = i + 1 < list.size() && list[i + 1].ms - list[i].ms <= window;
-      const Contact& c = list[i];
-      Counts* day = &days[floorDiv(c.ms, kDayMs)];
+  // Group the contacts by customer keeping the order they came in (a counting sort), then
+  // order each customer's contacts by time; a log in arrival order needs little sorting.
+  std::vector<uint32_t> start(m.customers.names.size() + 1, 0);
+  for (const Contact& c : m.contacts) ++start[c.customer + 1];
+  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+  std::vector<Contact> grouped(m.contacts.size());
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (const Contact& c : m.contacts) grouped[fill[c.customer]++] = c;
+  }
+  auto byTime = [](const Contact& a, const Contact& b) { return a.ms < b.ms; };
+  // Days by index rather than a map search per contact (days of a log are few and dense).
+  int64_t firstDay = days.empty() ? 0 : days.begin()->first;
+  int64_t span = days.empty() ? 0 : days.rbegin()->first - firstDay + 1;
+  std::vector<Counts*> dayAt(span <= (1 << 20) ? static_cast<size_t>(span) : 0, nullptr);
+  for (auto& [d, counts] : days) {
+    if (!dayAt.empty()) dayAt[d - firstDay] = &counts;
+  }
+  for (size_t k = 0; k + 1 < start.size(); ++k) {
+    auto first = grouped.begin() + start[k], last = grouped.begin() + start[k + 1];
+    // std::sort as ever, so that contacts of one customer at the same moment are ordered as
+    // before; a list strictly in time order is its own result and needs none.
+    auto notAfter = [](const Contact& a, const Contact& b) { return a.ms >= b.ms; };
+    if (std::adjacent_find(first, last, notAfter) != last) std::sort(first, last, byTime);
+    for (auto it = first; it != last; ++it) {
+      bool repeated = it + 1 != last && (it + 1)->ms - it->ms <= window;
+      const Contact& c = *it;
+      int64_t d = floorDiv(c.ms, kDayMs);
+      Counts* day = dayAt.empty() ? &days[d] : dayAt[d - firstDay];
       for (Counts* g : {&total, day, &byType[c.type], &byChannel[c.channel],
                         c.agent >= 0 ? &agentCounts[c.agent] : nullptr}) {
         if (!g) continue;

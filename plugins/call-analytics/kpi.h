@@ -39,6 +39,9 @@ class KpiAccumulator {
   // A record without an arrival time is not counted anywhere except in
   // totals.ignored_without_arrival.
   void add(const CallRecord& call);
+  // Room for the per-contact state of `records` records, when the caller knows how many
+  // will come: spares the copies of growing it.
+  void reserve(size_t records);
   // Agent presence for utilization, if known: the agent was signed in over [fromMs, toMs).
   // Without it, paid time is inferred from the log (and the report says so).
   void addPresence(const std::string& agent, int64_t fromMs, int64_t toMs);

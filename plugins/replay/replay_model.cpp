@@ -79,6 +79,12 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
   // Logs repeat the same few names row after row: check the last one before hashing.
   uint16_t& last = &names == &types_ ? lastType_ : &names == &channels_ ? lastChannel_ : lastAgent_;
   if (last < names.size() && names[last] == s) return last;
+  if (names.size() <= 8) {
+    // Call types and channels are a handful: comparing beats hashing.
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == s) return last = static_cast<uint16_t>(i);
+    }
+  }
   auto it = index.find(s);
   if (it != index.end()) return last = it->second;
   if (names.size() >= kNoAgent) {
@@ -90,6 +96,50 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
   return last = id;
 }
 
+uint32_t CallTable::customerKey(const std::string& s) {
+  if (s.empty()) return 0;
+  // FNV-1a: customer references are short, and this is on the per-call path.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  // FNV's low bits, which pick the slot, mix poorly on numeric references: fold the high in.
+  h ^= h >> 32;
+  h *= 0x9e3779b97f4a7c15ull;
+  h ^= h >> 29;
+  const auto tag = static_cast<uint32_t>(h >> 32);
+  if (customers_.size() * 2 >= customerSlots_.size()) {
+    // Keep the table at most half full; rehash from the stored hashes.
+    std::vector<CustomerSlot> slots(std::max<size_t>(1024, customerSlots_.size() * 2));
+    size_t mask = slots.size() - 1;
+    for (uint32_t k = 1; k < customers_.size(); ++k) {
+      size_t pos = customerHash_[k] & mask;
+      while (slots[pos].key) pos = (pos + 1) & mask;
+      slots[pos] = {static_cast<uint32_t>(customerHash_[k] >> 32), k};
+    }
+    customerSlots_.swap(slots);
+  }
+  size_t mask = customerSlots_.size() - 1;
+  for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+    CustomerSlot& slot = customerSlots_[pos];
+    if (slot.key == 0) {
+      if (customers_.size() == UINT32_MAX) throw std::runtime_error("more than 4e9 customers");
+      slot = {tag, static_cast<uint32_t>(customers_.size())};
+      customers_.push_back(s);
+      customerHash_.push_back(h);
+      return slot.key;
+    }
+    // The tag in the slot spares a look at the name of every other key on the way.
+    if (slot.tag == tag && customers_[slot.key] == s) return slot.key;
+  }
+}
+
+void CallTable::setKeys(calls::CallRecord& r) {
+  r.customerKey = customerKey(r.customer);
+  r.agentKey = 0;
+  if (r.outcome == calls::Outcome::kAnswered && !r.agent.empty()) {
+    r.agentKey = intern(agents_, agentIdx_, r.agent) + 1u;
+  }
+}
+
 void CallTable::add(const calls::CallRecord& r) {
   ModelCall c;
   c.arrivalMs = r.arrivalMs;
@@ -99,9 +149,7 @@ void CallTable::add(const calls::CallRecord& r) {
   c.priority = static_cast<int8_t>(std::clamp(r.priority, -100, 100));
   c.observed = static_cast<uint8_t>(r.outcome);
   if (r.ivrExitMs >= 0) c.ivrMs = clampMs(r.ivrExitMs - r.arrivalMs);
-  c.customer = static_cast<uint32_t>(arena_.size());
-  c.customerLen = static_cast<uint16_t>(std::min<size_t>(r.customer.size(), 0xffff));
-  arena_.append(r.customer, 0, c.customerLen);
+  c.customerKey = r.customerKey ? r.customerKey : customerKey(r.customer);
   if (r.outcome == calls::Outcome::kAnswered) {
     int64_t start = r.serviceStartMs >= 0 ? r.serviceStartMs : r.arrivalMs;
     // Joined the queue when the log says so, else when it left the IVR; the log's clock
@@ -112,7 +160,11 @@ void CallTable::add(const calls::CallRecord& r) {
     c.entryMs = entry;
     c.waitedMs = clampMs(start - entry);
     c.handleMs = r.serviceEndMs >= start ? clampMs(r.serviceEndMs - start) : 0;
-    if (!r.agent.empty()) c.agent = intern(agents_, agentIdx_, r.agent);
+    if (r.agentKey) {
+      c.agent = static_cast<uint16_t>(r.agentKey - 1);
+    } else if (!r.agent.empty()) {
+      c.agent = intern(agents_, agentIdx_, r.agent);
+    }
   } else if (r.outcome == calls::Outcome::kAbandonedInQueue) {
     int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
                                         : (r.ivrExitMs >= 0 ? r.ivrExitMs : r.arrivalMs);
@@ -593,7 +645,8 @@ void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
   const ModelCall& c = t_.calls()[i];
   state_[i] = kDone;
   rec_.id = std::to_string(c.line ? c.line : i);
-  rec_.customer.assign(t_.customer(c));
+  rec_.customer = t_.customer(c);
+  rec_.customerKey = c.customerKey;
   rec_.type = t_.types()[c.type];
   rec_.channel = t_.channels()[c.channel];
   rec_.priority = c.priority;
@@ -606,11 +659,19 @@ void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
   if (outcome == calls::Outcome::kAnswered) {
     rec_.serviceStartMs = start_[i];
     rec_.serviceEndMs = start_[i] + handle_[i];
-    rec_.agent = servedBy_[i] == kNoAgent ? std::string() : agentNames_[servedBy_[i]];
+    // The simulation's agent index is the stream's key of the agent's name.
+    if (servedBy_[i] == kNoAgent) {
+      rec_.agent.clear();
+      rec_.agentKey = 0;
+    } else {
+      rec_.agent = agentNames_[servedBy_[i]];
+      rec_.agentKey = servedBy_[i] + 1u;
+    }
     ++stats_.served;
   } else {
     rec_.serviceStartMs = rec_.serviceEndMs = -1;
     rec_.agent.clear();
+    rec_.agentKey = 0;
     ++stats_.abandoned;
   }
   sink_.record(rec_);
@@ -618,7 +679,8 @@ void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
 
 void Simulation::emitPassThrough(const ModelCall& c) {
   rec_.id = std::to_string(c.line);
-  rec_.customer.assign(t_.customer(c));
+  rec_.customer = t_.customer(c);
+  rec_.customerKey = c.customerKey;
   rec_.type = t_.types()[c.type];
   rec_.channel = t_.channels()[c.channel];
   rec_.priority = c.priority;
@@ -627,6 +689,7 @@ void Simulation::emitPassThrough(const ModelCall& c) {
   rec_.queueStartMs = rec_.queueExitMs = rec_.serviceStartMs = rec_.serviceEndMs = -1;
   rec_.outcome = static_cast<calls::Outcome>(c.observed);
   rec_.agent.clear();
+  rec_.agentKey = 0;
   rec_.line = 0;
   ++stats_.passedThrough;
   sink_.record(rec_);

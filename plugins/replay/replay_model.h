@@ -58,8 +58,7 @@ struct ModelCall {
   int32_t patienceMs = -1;  // the wait after which it abandoned in reality
   int32_t waitedMs = 0;     // answered in reality after this wait (a censored patience)
   uint32_t line = 0;
-  uint32_t customer = 0;    // offset into the customer arena
-  uint16_t customerLen = 0;
+  uint32_t customerKey = 0;  // CallTable::customer(); 0: anonymous
   uint16_t type = 0;
   uint16_t channel = 0;
   uint16_t agent = 0xffff;  // the agent that served it in reality
@@ -69,7 +68,13 @@ struct ModelCall {
 
 class CallTable {
  public:
+  // Sets r.customerKey and r.agentKey (of an answered call) to this table's keys of the
+  // names, so that the KPIs of the stream and add() need not hash them again.
+  void setKeys(calls::CallRecord& r);
+  // Takes r's keys when set (by setKeys()), else looks the names up.
   void add(const calls::CallRecord& r);
+  // Room for `calls` calls in all, when the caller can estimate them.
+  void reserve(size_t calls) { calls_.reserve(calls); }
   // Sorts by queue entry (then arrival, then line) and derives the model's inputs.
   void finish();
 
@@ -77,9 +82,7 @@ class CallTable {
   const std::vector<std::string>& types() const { return types_; }
   const std::vector<std::string>& channels() const { return channels_; }
   const std::vector<std::string>& agents() const { return agents_; }
-  std::string_view customer(const ModelCall& c) const {
-    return std::string_view(arena_).substr(c.customer, c.customerLen);
-  }
+  const std::string& customer(const ModelCall& c) const { return customers_[c.customerKey]; }
   // Observed service times of `type` at `hour` of arrival; falls back to the type, then to
   // every served call. Empty only if the log has no served call at all.
   const std::vector<int32_t>& handleSamples(uint16_t type, int hour) const;
@@ -101,8 +104,18 @@ class CallTable {
   uint16_t intern(std::vector<std::string>& names,
                   std::unordered_map<std::string, uint16_t>& index, const std::string& s);
 
+  uint32_t customerKey(const std::string& s);
+
   std::vector<ModelCall> calls_;
-  std::string arena_;
+  // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
+  // open-addressing table of keys tagged with their hashes: a look-up per call touches
+  // the slot and the name, not a chain of nodes.
+  std::vector<std::string> customers_{std::string()};
+  struct CustomerSlot {
+    uint32_t tag = 0, key = 0;  // high half of the name's hash; key 0: free
+  };
+  std::vector<uint64_t> customerHash_{0};
+  std::vector<CustomerSlot> customerSlots_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
   uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;

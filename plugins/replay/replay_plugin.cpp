@@ -5,10 +5,13 @@
 // the observed calls beside the simulated ones; `kefu gen-calls` writes realistic logs.
 // Nothing is stored: the model lives in memory for the length of the command.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -39,9 +42,16 @@ struct DaySummary {
   };
   std::map<int64_t, Counts> days;
   Counts total;
+  // Records come day after day: the last day's counts are at hand without a search.
+  int64_t lastDay = 0;
+  Counts* lastCounts = nullptr;
 
   void add(int64_t day, bool answered, double waitS) {
-    for (Counts* c : {&days[day], &total}) {
+    if (day != lastDay || !lastCounts) {
+      lastDay = day;
+      lastCounts = &days[day];  // std::map nodes stay put
+    }
+    for (Counts* c : {lastCounts, &total}) {
       ++c->offered;
       if (answered) {
         ++c->answered;
@@ -91,14 +101,30 @@ void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& si
 // are computed while the model reads it, and those of the simulation while it runs.
 class BackgroundKpis {
  public:
-  explicit BackgroundKpis(calls::KpiAccumulator& kpis) : kpis_(kpis), worker_([this] { work(); }) {
-    batch_.reserve(kBatch);
-  }
+  explicit BackgroundKpis(calls::KpiAccumulator& kpis)
+      : kpis_(kpis), batch_(kBatch), full_(kBatch), worker_([this] { work(); }) {}
   ~BackgroundKpis() { finish(); }
 
   void add(const calls::CallRecord& r) {
-    batch_.push_back(r);
-    if (batch_.size() >= kBatch) handOver();
+    // Assigning into a used record reuses its strings' buffers: no allocation per call.
+    // The id is left out: the accumulator does not read it.
+    calls::CallRecord& b = batch_[used_++];
+    b.customer = r.customer;
+    b.type = r.type;
+    b.channel = r.channel;
+    b.priority = r.priority;
+    b.arrivalMs = r.arrivalMs;
+    b.ivrExitMs = r.ivrExitMs;
+    b.queueStartMs = r.queueStartMs;
+    b.queueExitMs = r.queueExitMs;
+    b.serviceStartMs = r.serviceStartMs;
+    b.serviceEndMs = r.serviceEndMs;
+    b.outcome = r.outcome;
+    b.agent = r.agent;
+    b.line = r.line;
+    b.customerKey = r.customerKey;
+    b.agentKey = r.agentKey;
+    if (used_ == kBatch) handOver();
   }
   // Waits until every record added so far is in the accumulator; call before finish() of
   // the accumulator and before addPresence().
@@ -120,33 +146,115 @@ class BackgroundKpis {
     // At most one batch waits, so memory stays bounded when the accumulator is slower.
     cv_.wait(lock, [this] { return !pending_; });
     full_.swap(batch_);
+    fullUsed_ = used_;
     pending_ = true;
     lock.unlock();
     cv_.notify_all();
-    batch_.clear();
-    batch_.reserve(kBatch);
+    used_ = 0;
   }
   void work() {
-    std::vector<calls::CallRecord> mine;
+    std::vector<calls::CallRecord> mine(kBatch);
     while (true) {
+      size_t n = 0;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return pending_ || done_; });
         if (!pending_ && done_) return;
         mine.swap(full_);
+        n = fullUsed_;
         pending_ = false;
       }
       cv_.notify_all();
-      for (const auto& r : mine) kpis_.add(r);
-      mine.clear();
+      for (size_t i = 0; i < n; ++i) kpis_.add(mine[i]);
     }
   }
 
   calls::KpiAccumulator& kpis_;
   std::vector<calls::CallRecord> batch_, full_;
+  size_t used_ = 0, fullUsed_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false, done_ = false;
+  std::thread worker_;
+};
+
+// Reads the log on a thread of its own, in batches, so that parsing overlaps what the
+// model does with each record. Three batches circulate: one being read, one being used,
+// one ready.
+class BackgroundReader {
+ public:
+  struct Batch {
+    std::vector<calls::CallRecord> records;
+    size_t used = 0;
+    uint64_t bytesRead = 0;  // of the file, after the batch's last record
+  };
+
+  explicit BackgroundReader(calls::CallReader& reader) : reader_(reader) {
+    for (auto& b : batches_) {
+      b.records.resize(kBatch);
+      free_.push_back(&b);
+    }
+    worker_ = std::thread([this] { work(); });
+  }
+  ~BackgroundReader() {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  // The next batch in file order, or null after the last; give it back with done().
+  Batch* take() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !full_.empty() || ended_; });
+    if (full_.empty()) return nullptr;
+    Batch* b = full_.front();
+    full_.pop_front();
+    return b;
+  }
+  void done(Batch* b) {
+    {
+      std::lock_guard lock(mu_);
+      free_.push_back(b);
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kBatch = 4096;
+  void work() {
+    while (true) {
+      Batch* b = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return !free_.empty() || quit_; });
+        if (quit_) return;
+        b = free_.back();
+        free_.pop_back();
+      }
+      // Reading into used records reuses their strings' buffers.
+      b->used = 0;
+      while (b->used < kBatch && reader_.next(b->records[b->used])) ++b->used;
+      b->bytesRead = reader_.bytesRead();
+      bool end = b->used < kBatch;
+      {
+        std::lock_guard lock(mu_);
+        (b->used ? full_ : free_).push_back(b);
+        ended_ = end;
+      }
+      cv_.notify_all();
+      if (end) return;
+    }
+  }
+
+  calls::CallReader& reader_;
+  std::array<Batch, 3> batches_;
+  std::deque<Batch*> full_, free_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ended_ = false, quit_ = false;
   std::thread worker_;
 };
 
@@ -301,12 +409,29 @@ class ReplayPlugin : public Plugin {
     CallTable table;
     {
       BackgroundKpis observedKpis(observed);
-      while ((*reader)->next(rec)) {
-        observedKpis.add(rec);
-        table.add(rec);
+      BackgroundReader rows(**reader);
+      std::error_code ec;
+      const uint64_t fileBytes = std::filesystem::file_size(path, ec);
+      bool reserved = ec.value() != 0;
+      while (BackgroundReader::Batch* b = rows.take()) {
+        if (!reserved && b->bytesRead > 0) {
+          // Size the table once from the first rows' length: growing a vector of millions
+          // of records by doubling would hold the old and the new copy at once. Room that
+          // stays unused is never touched, so a generous guess costs no resident memory.
+          reserved = true;
+          double perByte = double(b->used) / double(b->bytesRead);
+          table.reserve(static_cast<size_t>(double(fileBytes) * perByte * 1.25) + 1024);
+        }
+        for (size_t i = 0; i < b->used; ++i) {
+          calls::CallRecord& r = b->records[i];
+          table.setKeys(r);
+          observedKpis.add(r);
+          table.add(r);
+        }
+        rows.done(b);
       }
-      table.finish();
     }
+    table.finish();
     double parseS = secondsSince(t0);
     if (table.calls().empty()) {
       io.err << "kefu replay: " << path
@@ -369,6 +494,7 @@ class ReplayPlugin : public Plugin {
              << " to " << dayName(dayOf(lastMs)) << "); every queued call will go unanswered\n";
     }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
+    simulated.reserve(table.calls().size());  // one simulated record per call of the log
     auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
     ReplaySink sink;
     sink.record = [&](const calls::CallRecord& r) {

@@ -316,11 +316,12 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
   if (spec.id.empty()) return Status::invalidArgument("a contact needs an id");
   auto qit = queueIdx_.find(spec.queue);
   if (qit == queueIdx_.end()) return Status::notFound("no queue '" + spec.queue + "'");
-  if (contactIdx_.count(spec.id)) {
-    return Status::alreadyExists("contact '" + spec.id + "' is already routed");
-  }
+  // One hash of the id on the way in: claim the entry now, give it back if the queue is full.
+  auto [entry, added] = contactIdx_.try_emplace(spec.id, -1);
+  if (!added) return Status::alreadyExists("contact '" + spec.id + "' is already routed");
   Queue& q = queues_[qit->second];
   if (q.spec.capacity > 0 && q.waitingOwn >= q.spec.capacity) {
+    contactIdx_.erase(entry);
     return Status::resourceExhausted("queue '" + q.spec.name + "' is full (" +
                                      std::to_string(q.spec.capacity) + " waiting)");
   }
@@ -333,14 +334,23 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
     contacts_.emplace_back();
   }
   Contact& c = contacts_[idx];
-  c = Contact{};
-  c.spec = spec;
+  // A reused slot keeps the buffers of its strings and lists: no allocation per contact.
+  c.spec.id = spec.id;
+  c.spec.queue = spec.queue;
+  c.spec.priority = spec.priority;
+  c.spec.arrived = spec.arrived;
+  c.spec.channel = spec.channel;
+  c.spec.customerRef = spec.customerRef;
   c.idx = idx;
   c.queue = q.idx;
+  c.state = ContactState::kWaiting;
+  c.agent = -1;
   c.arrived = ns(spec.arrived);
   c.seq = ++seq_;
   c.priority = int64_t(spec.priority) + q.spec.priority;
-  contactIdx_[spec.id] = idx;
+  c.listedIn.clear();
+  c.legs.clear();
+  entry->second = idx;
 
   if (tryAssignContact(c, q.idx, c.arrived)) return {};
   q.waitingOwn++;
@@ -358,6 +368,10 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
 
 void AcdEngine::finishContact(Contact& c) {
   contactIdx_.erase(c.spec.id);
+  finishContactSlot(c);
+}
+
+void AcdEngine::finishContactSlot(Contact& c) {
   c.seq = 0;  // timers of this contact are stale from now on
   c.state = ContactState::kWaiting;
   c.agent = -1;
@@ -376,7 +390,8 @@ Status AcdEngine::release(const std::string& contactId, TimePoint at) {
   Agent& a = agents_[c.agent];
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   --assignedCount_;
-  finishContact(c);
+  contactIdx_.erase(it);
+  finishContactSlot(c);
   letGo(a, exclusive, t);
   return {};
 }
@@ -412,7 +427,8 @@ Status AcdEngine::abandon(const std::string& contactId, TimePoint at) {
                                       "it instead");
   }
   unlist(c);
-  finishContact(c);
+  contactIdx_.erase(it);
+  finishContactSlot(c);
   return {};
 }
 
@@ -711,7 +727,8 @@ Status AcdEngine::withdraw(const std::string& contactId, TimePoint at) {
   Agent& a = agents_[c.agent];
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   --assignedCount_;
-  finishContact(c);
+  contactIdx_.erase(it);
+  finishContactSlot(c);
   if (exclusive) {
     a.exclusive = 0;
   } else {

@@ -185,6 +185,8 @@ class AcdEngine : public Router {
   bool tryAssignContact(Contact& c, int queue, int64_t at);
   void serveWaiting(Agent& a, int64_t at);
   void finishContact(Contact& c);
+  // finishContact() for a contact whose id is already out of contactIdx_.
+  void finishContactSlot(Contact& c);
   // The agent no longer holds a contact (or leg) of this medium: wrap-up, next or idle.
   void letGo(Agent& a, bool exclusive, int64_t at);
   void dropLegs(Contact& c, int64_t at);
