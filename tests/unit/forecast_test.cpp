@@ -203,7 +203,8 @@ TEST_CASE("forecast: history errors name the file and line", "[wfm][forecast]") 
   std::string head = "date,interval_start,calls\n";
   CHECK(readError(head + "2024-01-01,00:00,1\n2024-02-30,00:30,2\n", 30) ==
         "h.csv:3: date: '2024-02-30' is not YYYY-MM-DD");
-  CHECK(readError(head + "2024-01-01,00:00,-1\n", 30) == "h.csv:2: calls: '-1' is not a count >= 0");
+  CHECK(readError(head + "2024-01-01,00:00,-1\n", 30) ==
+        "h.csv:2: calls: '-1' is not a count >= 0");
   CHECK(readError(head + "2024-01-01,25:00,1\n", 30).rfind("h.csv:2: interval_start:", 0) == 0);
   CHECK(readError(head + "2024-01-01,00:00,1\n2024-01-01,00:00,1\n", 30) ==
         "h.csv:3: interval_start: 2024-01-01 00:00 repeats line 2");
