@@ -238,7 +238,8 @@ class Model {
       }
       if (n >= 6 && expect > 0) pts.emplace_back(-q, actual / expect);
     }
-    if (pts.size() <= 3) return;
+    // Fewer weeks make a slope of noise.
+    if (pts.size() < 6) return;
     double mx = 0, my = 0;
     for (auto [x, y] : pts) mx += x, my += y;
     mx /= static_cast<double>(pts.size());

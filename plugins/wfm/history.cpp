@@ -127,27 +127,34 @@ struct Cell {
   double handled;
 };
 
-// Lays cells out as series on the target grid.
+// Lays cells out as series on the target grid. Every series spans the days of the whole
+// file, and a day the file has for any channel counts as present, with zeros, for all: a
+// channel without contacts on a day the file covers had none, rather than no data.
 History layOut(std::map<std::string, std::vector<Cell>>& byChannel, int intervalMinutes) {
   History h;
   h.intervalMinutes = intervalMinutes;
   const int perDay = 1440 / intervalMinutes;
+  int64_t lo = byChannel.begin()->second.front().day, hi = lo;
+  for (const auto& [channel, cells] : byChannel) {
+    for (const Cell& c : cells) lo = std::min(lo, c.day), hi = std::max(hi, c.day);
+  }
+  std::vector<char> present(static_cast<size_t>(hi - lo + 1), 0);
+  for (const auto& [channel, cells] : byChannel) {
+    for (const Cell& c : cells) present[static_cast<size_t>(c.day - lo)] = 1;
+  }
   for (auto& [channel, cells] : byChannel) {
     Series s;
     s.channel = channel;
-    int64_t lo = cells.front().day, hi = lo;
-    for (const Cell& c : cells) lo = std::min(lo, c.day), hi = std::max(hi, c.day);
     s.firstDay = lo;
     s.days = hi - lo + 1;
     size_t n = static_cast<size_t>(s.days) * perDay;
     s.volume.assign(n, 0);
     s.handle.assign(n, 0);
     s.handled.assign(n, 0);
-    s.present.assign(static_cast<size_t>(s.days), 0);
+    s.present = present;
     for (const Cell& c : cells) {
-      size_t d = static_cast<size_t>(c.day - lo);
-      size_t k = d * perDay + static_cast<size_t>(c.second / (intervalMinutes * 60));
-      s.present[d] = 1;
+      size_t k = static_cast<size_t>(c.day - lo) * perDay +
+                 static_cast<size_t>(c.second / (intervalMinutes * 60));
       s.volume[k] += c.volume;
       s.handle[k] += c.handle;
       s.handled[k] += c.handled;
