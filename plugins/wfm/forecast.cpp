@@ -297,6 +297,7 @@ class Model {
 // toward the interval's pooled mean and that toward the series' mean where contacts are few.
 struct AhtModel {
   std::vector<std::vector<double>> mean, sd;  // [weekday][slot]
+  bool any = false;                           // the fitted days had handle times at all
 
   AhtModel(const Series& s, int p, const ForecastOptions& o, int64_t end,
            const std::function<bool(int64_t)>& regular) {
@@ -322,7 +323,8 @@ struct AhtModel {
       }
     }
     for (int i = 0; i < p; ++i) H += hp[i], C += cp[i];
-    double overall = C > 0 ? H / C : 0;
+    any = C > 0;
+    double overall = any ? H / C : 0;
     double var = 0;
     for (int w = 0; w < 7; ++w) {
       for (int i = 0; i < p; ++i) var += q[w][i];
@@ -421,6 +423,7 @@ Result<std::vector<ForecastRow>> forecast(const History& history,
     }
     std::optional<AhtModel> aht;
     if (history.hasHandleTimes) aht.emplace(s, p, o, trainEnd, regular);
+    if (aht && !aht->any) aht.reset();  // this channel's recent days have no handle times
     for (int64_t day = o.start; day < o.start + o.days; ++day) {
       int64_t d = day - s.firstDay;
       model.predict(d, f);
