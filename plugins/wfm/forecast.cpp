@@ -98,7 +98,9 @@ class Model {
     double mult = 1;
     const std::vector<double>* shape = &shape_[di.weekday];
     std::vector<double> blended;
+    std::set<std::string> done;  // two events of one kind on a day count once
     for (const Event* e : di.events) {
+      if (!done.insert(e->kind).second) continue;
       auto [eff, n] = effect(*e);
       mult *= eff;
       auto it = kinds_.find(e->kind);

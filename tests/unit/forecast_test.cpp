@@ -149,6 +149,12 @@ TEST_CASE("forecast: learns an event effect from past events of the kind", "[wfm
   CHECK(dayTotal(*rows, saturday) == Approx(weekdayLevel(1)).epsilon(0.03));
   CHECK(dayTotal(*rows, closed + 7) ==
         Approx(weekdayLevel(weekdayOf(closed + 7))).epsilon(0.03));
+  // A second event of the same kind on that day does not apply the effect twice.
+  auto twice = events;
+  twice.push_back({"shut again", "closure", closed, closed, {}, -1});
+  auto rows2 = forecast(h, twice, o, nullptr);
+  REQUIRE(rows2.ok());
+  CHECK(dayTotal(*rows2, closed) == Approx(dayTotal(*rows, closed)));
   bool said = false;
   for (const auto& n : notes) said |= n.find("closure") != std::string::npos;
   CHECK(said);
