@@ -148,7 +148,8 @@ std::string reviewJson(const Review& r, const ReviewOptions& o) {
     out += fmt::format(
         "{}{{\"agent\":\"{}\",\"shifts\":{},\"absent_shifts\":{},\"scheduled_hours\":{:.4f},"
         "\"adherent_hours\":{:.4f},\"adherence\":{},\"realization\":{},\"absenteeism\":{}}}",
-        i ? "," : "", jsonEscape(a.agent), a.shifts, a.absentShifts, a.scheduledHours, a.adherentHours,
+        i ? "," : "", jsonEscape(a.agent), a.shifts, a.absentShifts, a.scheduledHours,
+        a.adherentHours,
         ratio(a.adherentHours, a.scheduledHours), ratio(a.presentHours, a.scheduledHours),
         ratio(a.absentHours, a.scheduledHours));
   }

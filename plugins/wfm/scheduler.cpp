@@ -481,9 +481,15 @@ class Search {
     return m;
   }
 
-  // Simulated annealing over single agents: another option on a worked day, a worked day
-  // moved within its week, an agent taken off or added with its best tour. Returns the moves
-  // made.
+  // Share of annealing moves that recreate part of a day, and how many agents they take at
+  // most. Chosen on bench/wfm-schedule: these moves reach changes of several shifts at once
+  // that single moves cannot, but cost up to kRecreateAgents times as much.
+  static constexpr double kRecreateShare = 0.02;
+  static constexpr int kRecreateAgents = 10;
+
+  // Simulated annealing: another option on a worked day, a worked day moved within its week,
+  // an agent taken off or added with its best tour, or part of a day recreated. Returns the
+  // moves made.
   int64_t anneal(int64_t moves, std::chrono::steady_clock::time_point deadline,
                  double& bestObj, std::vector<Agent>& bestAgents, std::vector<double>& bestCov) {
     std::uniform_real_distribution<double> u01(0, 1);
@@ -502,7 +508,12 @@ class Search {
       const ShiftTemplate& st = cfg_.templates[a.tmpl];
       int O = static_cast<int>(options_[a.tmpl].size());
       double r = u01(rng_);
-      if (r < 0.01 || !a.active) {
+      if (r < kRecreateShare) {
+        current += dayRecreate(
+            std::uniform_int_distribution<int>(0, req_.days - 1)(rng_),
+            std::uniform_int_distribution<int>(2, kRecreateAgents)(rng_), pool_, temp);
+      } else if (r < kRecreateShare + 0.01 || !a.active) {
+        r -= kRecreateShare;
         if (r >= 0.01 && !a.active) continue;
         // Off the schedule, or onto it with its best tour.
         if (a.active) {
@@ -580,6 +591,48 @@ class Search {
     return m;
   }
 
+  // Ruin and recreate within one day: k agents working day d lose their shifts of that day,
+  // then take, in random order, the best option the rules allow given everyone else. Kept
+  // unless worse (at temperature temp: by the annealing's rule); returns the change of the
+  // objective.
+  double dayRecreate(int d, int k, std::vector<int>& pool, double temp = 0) {
+    pool.clear();
+    for (int i = 0; i < static_cast<int>(agents_.size()); ++i) {
+      if (agents_[i].active && agents_[i].day[d] >= 0) pool.push_back(i);
+    }
+    if (pool.size() < 2) return 0;
+    k = std::min<int>(k, static_cast<int>(pool.size()));
+    for (int i = 0; i < k; ++i) {
+      std::swap(pool[i], pool[std::uniform_int_distribution<size_t>(i, pool.size() - 1)(rng_)]);
+    }
+    std::vector<int> old(k);
+    double total = 0;
+    for (int i = 0; i < k; ++i) {
+      old[i] = agents_[pool[i]].day[d];
+      total += change(agents_[pool[i]], d, -1);
+    }
+    for (int i = 0; i < k; ++i) {
+      Agent& a = agents_[pool[i]];
+      const ShiftTemplate& st = cfg_.templates[a.tmpl];
+      const auto& opts = options_[a.tmpl];
+      int rest = blockMinutes(a, d / 7 * 7);
+      double best = std::numeric_limits<double>::infinity();
+      int arg = old[i];
+      for (int o = 0; o < static_cast<int>(opts.size()); ++o) {
+        if (rest + opts[o].length > st.maxWeeklyMinutes || !restOk(a.tmpl, a.day, d, o)) continue;
+        double v = delta(a.tmpl, o, d, +1);
+        if (v < best - 1e-12 || (v < best + 1e-12 && u01_(rng_) < 0.5)) best = v, arg = o;
+      }
+      total += change(a, d, arg);
+    }
+    bool keep = total <= 1e-9 || (temp > 0 && u01_(rng_) < std::exp(-total / temp));
+    if (!keep) {
+      for (int i = k - 1; i >= 0; --i) total += change(agents_[pool[i]], d, -1);
+      for (int i = 0; i < k; ++i) total += change(agents_[pool[i]], d, old[i]);
+    }
+    return total;
+  }
+
   ScheduleResult run() {
     auto t0 = std::chrono::steady_clock::now();
     auto deadline = t0 + std::chrono::microseconds(
@@ -598,6 +651,14 @@ class Search {
     agents_ = bestAgents;
     cov_ = bestCov;
     recount();
+    // Ruin and recreate within days, a few agents at a time.
+    std::vector<int> pool;
+    std::uniform_int_distribution<int> pickDay(0, req_.days - 1), pickK(2, kRecreateAgents);
+    int64_t recreates = std::max<int64_t>(1000, moves / 40);
+    for (int64_t i = 0; i < recreates; ++i) {
+      if ((i & 0xff) == 0 && std::chrono::steady_clock::now() > deadline) break;
+      dayRecreate(pickDay(rng_), pickK(rng_), pool);
+    }
     // Polish: best tours agent by agent until nothing improves.
     int rounds = 0;
     for (; rounds < opt_.rounds && std::chrono::steady_clock::now() < deadline; ++rounds) {
@@ -657,6 +718,8 @@ class Search {
   const Requirement& req_;
   ScheduleOptions opt_;
   std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> u01_{0, 1};
+  std::vector<int> pool_;
   int perDay_ = 48, T_ = 0;
   std::vector<double> cov_;
   std::vector<std::vector<ShiftOption>> options_;

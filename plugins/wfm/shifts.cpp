@@ -101,7 +101,8 @@ class Parser {
         if (b.latestAfter < b.earliestAfter) return error(v, full, "latest is before earliest");
         hasWindow = true;
       } else {
-        return error(v, full, "unknown key (accepted: length_minutes, window_minutes, step_minutes)");
+        return error(v, full,
+                     "unknown key (accepted: length_minutes, window_minutes, step_minutes)");
       }
       if (!s.ok()) return s;
     }

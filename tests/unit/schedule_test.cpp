@@ -134,7 +134,8 @@ TEST_CASE("Shift template errors name file line column and key", "[wfm][schedule
 
 TEST_CASE("The scheduler meets a requirement that shifts fit exactly", "[wfm][schedule]") {
   // Two agents from 08:00 and one from 10:00 give 2, 2, 3, 3, 1, 1 from 08:00 to 14:00.
-  auto cfg = shifts("headcount = 5\n[rules]\nmax_consecutive_days = 7\n[[template]]\nname = \"four\"\nearliest_start = \"06:00\"\n"
+  auto cfg = shifts("headcount = 5\n[rules]\nmax_consecutive_days = 7\n[[template]]\n"
+                    "name = \"four\"\nearliest_start = \"06:00\"\n"
                     "latest_start = \"12:00\"\nstart_step_minutes = 60\nlength_hours = 4\n"
                     "days_off_per_week = 0\n");
   auto req = requirement(day("2026-01-05"), 1,
@@ -151,7 +152,8 @@ TEST_CASE("The scheduler meets a requirement that shifts fit exactly", "[wfm][sc
 
 TEST_CASE("The scheduler weighs under- against over-staffing", "[wfm][schedule]") {
   // One agent is needed 08:00-10:00 but a shift lasts four hours from 08:00.
-  std::string t = "headcount = 2\n[rules]\nmax_consecutive_days = 7\n[[template]]\nname = \"four\"\nearliest_start = \"08:00\"\n"
+  std::string t = "headcount = 2\n[rules]\nmax_consecutive_days = 7\n[[template]]\n"
+                  "name = \"four\"\nearliest_start = \"08:00\"\n"
                   "length_hours = 4\ndays_off_per_week = 0\n";
   auto req = requirement(day("2026-01-05"), 1, {{{0, 8}, 1}, {{0, 9}, 1}});
   // Under weighs 2: one agent, two hours over (cost 2) beat two hours short (cost 4).
