@@ -101,7 +101,8 @@ struct ScheduleResult {
   std::vector<double> coverage;  // agents on duty per interval
   double objective = 0, under = 0, over = 0;  // under and over in agent-intervals
   int agentsUsed = 0, agentsAvailable = 0;
-  int rounds = 0;
+  int rounds = 0;      // of the final descent
+  int64_t moves = 0;   // of the annealing (fewer than asked when the time limit cut it)
 };
 
 // Covers `req` with tours of the templates under the labour rules, minimizing

@@ -88,8 +88,6 @@ class Search {
     for (const auto& t : cfg.templates) {
       options_.push_back(shiftOptions(t, req.intervalMinutes));
       near_.push_back(neighbours(t, options_.back()));
-      int minLen = *std::min_element(t.lengths.begin(), t.lengths.end());
-      minLen_.push_back(minLen);
     }
     for (size_t ti = 0; ti < cfg.templates.size(); ++ti) {
       const auto& t = cfg.templates[ti];
@@ -206,18 +204,16 @@ class Search {
   }
 
   // The best tour found for agent template t given everyone else, with its estimated change
-  // of the objective; empty when no feasible tour exists. `noise` > 0 perturbs the choice.
-  std::vector<int> bestTour(int t, double noise, double& estimate) {
+  // of the objective; empty when no feasible tour exists.
+  std::vector<int> bestTour(int t, double& estimate) {
     const ShiftTemplate& st = cfg_.templates[t];
     const auto& opts = options_[t];
     int D = req_.days, O = static_cast<int>(opts.size());
     std::vector<double> dl(static_cast<size_t>(D) * O);
     std::vector<double> best(D, std::numeric_limits<double>::infinity());
-    std::uniform_real_distribution<double> u(-1, 1);
     for (int d = 0; d < D; ++d) {
       for (int o = 0; o < O; ++o) {
         double v = delta(t, o, d, +1);
-        if (noise > 0) v += noise * u(rng_);
         dl[static_cast<size_t>(d) * O + o] = v;
         best[d] = std::min(best[d], v);
       }
@@ -332,28 +328,12 @@ class Search {
     }
     int o = static_cast<int>(std::min_element(acc.begin(), acc.end()) - acc.begin());
     if (!std::isfinite(acc[o])) return {};
-    for (int d = last; d >= 0; --d) {
+    // Each worked day names the option of the worked day before it (an isolated day: the
+    // best final option of the stretch before, an arbitrary one before the first stretch).
+    for (int d = last; d >= 0 && o >= 0; --d) {
       if (!work[d]) continue;
       choice[d] = o;
       o = from[d][o];
-      if (o < 0 && d > 0) {
-        // The chain restarts: find the previous worked day's choice from its own DP.
-        // from[d][o] of an isolated day already names it; -1 only on day 0.
-        break;
-      }
-    }
-    // Days before a break in the chain were chosen by their own argmin (see above), which
-    // `from` recorded, so the loop covers them; fill any gap defensively.
-    for (int d = 0; d < D; ++d) {
-      if (work[d] && choice[d] < 0) {
-        int bestO = 0;
-        for (int k = 1; k < O; ++k) {
-          if (dl[static_cast<size_t>(d) * O + k] < dl[static_cast<size_t>(d) * O + bestO]) {
-            bestO = k;
-          }
-        }
-        choice[d] = bestO;
-      }
     }
     fitWeeklyHours(t, choice, dl);
     estimate = 0;
@@ -429,9 +409,8 @@ class Search {
   }
 
   // Rebuilds agent k's tour given everyone else and keeps the best of the new tour, the old
-  // one and leaving the agent free (headcount is a maximum). With noise the new tour (or
-  // freedom) is taken whatever it costs: that is the perturbation.
-  void rebuild(int k, double noise) {
+  // one and leaving the agent free (headcount is a maximum).
+  void rebuild(int k) {
     Agent& a = agents_[k];
     std::vector<int> old = a.day;
     bool wasActive = a.active;
@@ -439,15 +418,14 @@ class Search {
     bool mayActivate = wasActive || (active_ < cfg_.headcount &&
                                      templateActive_[a.tmpl] < cfg_.templates[a.tmpl].headcount);
     double est = 0;
-    std::vector<int> tour = mayActivate ? bestTour(a.tmpl, noise, est) : std::vector<int>{};
+    std::vector<int> tour = mayActivate ? bestTour(a.tmpl, est) : std::vector<int>{};
     bool any = std::any_of(tour.begin(), tour.end(), [](int o) { return o >= 0; });
     if (!any) {
       a.day.assign(req_.days, -1);
-      if (noise == 0 && wasActive && freed > 1e-9) put(a, old);
+      if (wasActive && freed > 1e-9) put(a, old);
       return;
     }
     double added = put(a, tour);
-    if (noise > 0) return;
     double asNew = freed + added, asFree = freed, asOld = wasActive ? 0 : asFree;
     if (asFree < asNew - 1e-9 && asFree <= asOld + 1e-9) {
       remove(a);
@@ -527,7 +505,7 @@ class Search {
           }
         } else if (active_ < cfg_.headcount && templateActive_[a.tmpl] < st.headcount) {
           double est = 0;
-          auto tour = bestTour(a.tmpl, 0, est);
+          auto tour = bestTour(a.tmpl, est);
           if (tour.empty()) continue;
           double dlt = put(a, tour);
           if (accept(dlt, temp)) {
@@ -640,14 +618,14 @@ class Search {
     std::vector<int> order(agents_.size());
     std::iota(order.begin(), order.end(), 0);
     // Greedy start: every agent in turn takes its best tour given the ones before it.
-    for (int k : order) rebuild(k, 0);
+    for (int k : order) rebuild(k);
     double bestObj = objective();
     auto bestAgents = agents_;
     auto bestCov = cov_;
     int64_t moves = opt_.moves > 0 ? opt_.moves
                                    : int64_t(20000) * static_cast<int64_t>(agents_.size()) *
                                          req_.days;
-    anneal(moves, deadline, bestObj, bestAgents, bestCov);
+    int64_t made = anneal(moves, deadline, bestObj, bestAgents, bestCov);
     agents_ = bestAgents;
     cov_ = bestCov;
     recount();
@@ -664,10 +642,12 @@ class Search {
     for (; rounds < opt_.rounds && std::chrono::steady_clock::now() < deadline; ++rounds) {
       double before = objective();
       std::shuffle(order.begin(), order.end(), rng_);
-      for (int k : order) rebuild(k, 0);
+      for (int k : order) rebuild(k);
       if (objective() > before - 1e-9) break;
     }
-    return result(rounds);
+    ScheduleResult r = result(rounds);
+    r.moves = made;
+    return r;
   }
 
   void recount() {
@@ -724,7 +704,6 @@ class Search {
   std::vector<double> cov_;
   std::vector<std::vector<ShiftOption>> options_;
   std::vector<std::vector<std::vector<int>>> near_;
-  std::vector<int> minLen_;
   std::vector<Agent> agents_;
   std::vector<int> templateActive_;
   int active_ = 0;

@@ -250,9 +250,9 @@ class WfmPlugin : public kefu::Plugin {
     io.err << fmt::format(
         "kefu wfm schedule: {{\"objective\":{:.4f},\"under_agent_hours\":{:.2f},"
         "\"over_agent_hours\":{:.2f},\"shifts\":{},\"agents_used\":{},\"agents_available\":{},"
-        "\"rounds\":{},\"seconds\":{:.2f}}}\n",
+        "\"moves\":{},\"seconds\":{:.2f}}}\n",
         result->objective, result->under * hours, result->over * hours, result->shifts.size(),
-        result->agentsUsed, result->agentsAvailable, result->rounds, secs);
+        result->agentsUsed, result->agentsAvailable, result->moves, secs);
     return 0;
   }
 
