@@ -475,12 +475,23 @@ class Search {
     const double t0 = std::max(cfg_.underWeight, cfg_.overWeight);
     const double t1 = 0.01 * std::max(1e-6, std::min(cfg_.underWeight, cfg_.overWeight));
     double current = objective();
+    const auto started = std::chrono::steady_clock::now();
     int64_t m = 0;
     auto accept = [&](double dlt, double temp) {
       return dlt <= 1e-12 || u01(rng_) < std::exp(-dlt / temp);
     };
     for (; m < moves; ++m) {
-      if ((m & 0xffff) == 0 && std::chrono::steady_clock::now() > deadline) break;
+      if ((m & 0xffff) == 0 && m > 0) {
+        // When the moves asked for would not fit in three quarters of the time left at the
+        // start, fewer are made so that the temperature still falls all the way.
+        auto now = std::chrono::steady_clock::now();
+        if (now > deadline) break;
+        double spent = std::chrono::duration<double>(now - started).count();
+        double budget = 0.75 * std::chrono::duration<double>(deadline - started).count();
+        if (spent * double(moves) / double(m) > budget) {
+          moves = std::max<int64_t>(m + 1, static_cast<int64_t>(double(m) * budget / spent));
+        }
+      }
       double temp = t0 * std::pow(t1 / t0, double(m) / double(moves));
       Agent& a = agents_[pickAgent(rng_)];
       const ShiftTemplate& st = cfg_.templates[a.tmpl];
