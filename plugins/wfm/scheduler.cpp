@@ -643,7 +643,7 @@ class Search {
     // Ruin and recreate within days, a few agents at a time.
     std::vector<int> pool;
     std::uniform_int_distribution<int> pickDay(0, req_.days - 1), pickK(2, kRecreateAgents);
-    int64_t recreates = std::max<int64_t>(1000, moves / 40);
+    int64_t recreates = std::max<int64_t>(1000, made / 40);
     for (int64_t i = 0; i < recreates; ++i) {
       if ((i & 0xff) == 0 && std::chrono::steady_clock::now() > deadline) break;
       dayRecreate(pickDay(rng_), pickK(rng_), pool);
