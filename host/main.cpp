@@ -269,6 +269,12 @@ const std::vector<StandaloneCommand>& standaloneCommands() {
       {{"report"}, {"call-analytics"}, {"report"}},
       // gen-calls lives in the replay plugin, which needs the router factory of routing-acd.
       {{"gen-calls"}, {"replay", "routing-acd"}, {"gen-calls"}},
+      // Planning commands that read and write files only; publish and adherence need the
+      // deployment's store, so they keep --config.
+      {{"wfm", "staff"}, {"wfm"}, {"wfm", "staff"}},
+      {{"wfm", "forecast"}, {"wfm"}, {"wfm", "forecast"}},
+      {{"wfm", "accuracy"}, {"wfm"}, {"wfm", "accuracy"}},
+      {{"wfm", "schedule"}, {"wfm"}, {"wfm", "schedule"}},
   };
   return kCommands;
 }

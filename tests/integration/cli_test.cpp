@@ -43,7 +43,8 @@ TEST_CASE("kefu check accepts the sample deployment and writes nothing", "[integ
   // Dependency order: replay and sim-telephony need routing-acd; webchat needs faq-bot.
   CHECK_THAT(r.out, Catch::Contains("OK (plugins enabled: call-analytics, event-journal, "
                                     "faq-bot, knowledge-base, routing-acd, replay, "
-                                    "sim-telephony, system-monitor, user-auth, webchat)"));
+                                    "sim-telephony, system-monitor, user-auth, webchat, "
+                                    "wfm)"));
   CHECK_FALSE(std::filesystem::exists(dir / "data"));
 }
 
@@ -55,7 +56,7 @@ TEST_CASE("kefu plugins list shows the built plugins as loaded", "[integration][
   CHECK_THAT(r.out, Catch::StartsWith("NAME") && Catch::Contains("STATE"));
   for (const char* name : {"call-analytics", "event-journal", "faq-bot", "knowledge-base",
                            "replay", "routing-acd", "sim-telephony", "system-monitor",
-                           "user-auth", "webchat"}) {
+                           "user-auth", "webchat", "wfm"}) {
     std::regex row(std::string("(^|\\n)") + name + R"( +0\.1\.0 +1\.0\.0 +\S+ +\S+kefu-)" +
                    name + R"(\.so +loaded\n)");
     CHECK(std::regex_search(r.out, row));

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kefu wfm forecast` and `kefu wfm accuracy` through the real executable and wfm plugin.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "process.h"
+
+using namespace std::chrono_literals;
+using kefu::test::Process;
+using kefu::test::TempDir;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
+  auto config = dir.write("wfm.toml", "[log]\nlevel = \"warn\"\n[plugins.wfm]\nenabled = true\n");
+  args.insert(args.begin(), KEFU_BINARY);
+  for (const char* a : {"--config", "--data-dir"}) args.emplace_back(a);
+  args.insert(args.end() - 1, config.string());
+  args.push_back((dir / "data").string());
+  Process p(args, dir / "cli.out", dir / "cli.err");
+  auto code = p.wait(30s);
+  REQUIRE(code.has_value());
+  return {*code, p.out(), p.err()};
+}
+
+// Three weeks of 30-minute intervals from Monday 2024-01-01: busy 09:00-17:00 on weekdays.
+std::string history() {
+  std::string csv = "date,interval_start,calls,aht_seconds\n";
+  for (int d = 0; d < 21; ++d) {
+    bool weekend = d % 7 >= 5;
+    for (int m = 0; m < 1440; m += 30) {
+      int calls = m >= 540 && m < 1020 ? (weekend ? 4 : 40) : 1;
+      csv += fmt::format("2024-01-{:02},{:02}:{:02},{},180\n", d + 1, m / 60, m % 60, calls);
+    }
+  }
+  return csv;
+}
+
+}  // namespace
+
+TEST_CASE("kefu wfm forecast writes a CSV on the interval grid", "[integration][wfm]") {
+  TempDir dir;
+  auto hist = dir.write("history.csv", history());
+  auto events = dir.write("events.toml",
+                          "[[event]]\nname = \"Closed\"\nkind = \"holiday\"\n"
+                          "start = 2024-01-24\neffect = 0.1\n");
+  auto out = dir / "forecast.csv";
+  auto r = kefuRun(dir, {"wfm", "forecast", "--history", hist.string(), "--start", "2024-01-22",
+                         "--days", "7", "--interval-minutes", "60", "--events",
+                         events.string(), "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("holiday (Closed): no past days of this kind"));
+  std::string csv = kefu::test::readFile(out);
+  CHECK_THAT(csv, Catch::StartsWith("interval_start,channel,volume,aht_seconds,volume_low,"
+                                    "volume_high,aht_low,aht_high\n2024-01-22 00:00,all,"));
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 7 * 24);
+  CHECK_THAT(csv, Catch::Contains("\n2024-01-22 10:00,all,80.000,180.000,"));
+  CHECK_THAT(csv, Catch::Contains("\n2024-01-24 10:00,all,8.000,180.000,"));
+
+  auto acc = kefuRun(dir, {"wfm", "accuracy", "--forecast", out.string(), "--actuals",
+                           hist.string(), "--interval-minutes", "60"});
+  // The history ends before the forecast: nothing to compare.
+  CHECK(acc.code == 2);
+  CHECK_THAT(acc.err, Catch::Contains("no forecast interval has actuals"));
+}
+
+TEST_CASE("kefu wfm forecast names bad input and exits 2", "[integration][wfm]") {
+  TempDir dir;
+  auto hist = dir.write("history.csv", history() + "2024-01-22,07:15,x,180\n");
+  auto r = kefuRun(dir, {"wfm", "forecast", "--history", hist.string(), "--start",
+                         "2024-01-22"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(hist.string() + ":1010: calls: 'x' is not a count >= 0"));
+  auto fine = dir.write("fine.csv", history());
+  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
+                    "--interval-minutes", "15"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("coarser than --interval-minutes 15"));
+  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
+                    "--interval-minutes", "20"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--interval-minutes must be 15, 30 or 60"));
+  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-10"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("9 days of history before 2024-01-10"));
+}
