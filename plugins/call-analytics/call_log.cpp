@@ -442,16 +442,9 @@ class AnonymousBankReader : public ReaderBase {
   }
 
   bool next(CallRecord& out) override {
-    std::string_view line;
-    std::string reason;
-    while (src_.next(line)) {
-      if (line.empty()) continue;
-      ++rows_;
-      if (parse(line, out, reason)) return true;
-      addBad(src_.lineNo(), std::move(reason));
-    }
-    noteEnd();
-    return false;
+    return nextRow(out, [this](std::string_view line, CallRecord& o, std::string& reason) {
+      return parse(line, o, reason);
+    });
   }
 
  private:

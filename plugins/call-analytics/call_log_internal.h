@@ -132,6 +132,22 @@ class ReaderBase : public CallReader {
     ++badCount_;
     if (bad_.size() < kKeptBadRows) bad_.push_back({line, std::move(reason)});
   }
+  // The row loop of every reader: blank lines are skipped, a row `parse` refuses is kept as
+  // a bad row, and the end notes a source that stopped early. A template, not a virtual
+  // parse step, so that the per-row call stays inlined.
+  template <class Parse>
+  bool nextRow(CallRecord& out, Parse&& parse) {
+    std::string_view line;
+    std::string reason;
+    while (src_.next(line)) {
+      if (line.empty()) continue;
+      ++rows_;
+      if (parse(line, out, reason)) return true;
+      addBad(src_.lineNo(), std::move(reason));
+    }
+    noteEnd();
+    return false;
+  }
   // At the end of the rows: a source that stopped early is reported as a bad row, so that
   // the unread rest of the file is never lost silently.
   void noteEnd() {

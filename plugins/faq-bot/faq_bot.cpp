@@ -12,6 +12,7 @@
 
 #include "kefu/pii.h"
 #include "kefu/store_util.h"
+#include "kefu_text.h"
 
 namespace kefu::faq {
 namespace {
@@ -61,26 +62,7 @@ class OverlapScorer : public Scorer {
 };
 
 std::string normalizedUtf8(const std::string& s) {
-  std::u32string n = normalizeQuestion(s);
-  std::string out;
-  for (char32_t c : n) {
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return out;
+  return kefu::text::encodeUtf8(normalizeQuestion(s));
 }
 
 Status validate(const FaqEntry& e) {

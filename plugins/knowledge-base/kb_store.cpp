@@ -19,6 +19,18 @@ constexpr size_t kMaxCategoryChars = 200;
 constexpr size_t kMaxTags = 20;
 constexpr size_t kMaxTagChars = 40;
 
+// The id the session's last INSERT gave a row of `table` (an id column of SERIAL type on
+// PostgreSQL, INTEGER PRIMARY KEY on SQLite).
+long long lastInsertId(soci::session& s, const std::string& table) {
+  long long id = 0;
+  if (s.get_backend_name() == "postgresql") {
+    s << "SELECT currval(pg_get_serial_sequence('" + table + "', 'id'))", soci::into(id);
+  } else {
+    s << "SELECT last_insert_rowid()", soci::into(id);
+  }
+  return id;
+}
+
 std::string trimmed(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
@@ -402,12 +414,7 @@ Result<ArticleState> KnowledgeStore::create(const ArticleInput& input, const std
          "created_at, created_by, updated_at, updated_by) VALUES ('draft', 1, 0, 0, :c, :cb, "
          ":u, :ub)",
         soci::use(now), soci::use(actor), soci::use(now), soci::use(actor);
-    long long id = 0;
-    if (s.get_backend_name() == "postgresql") {
-      s << "SELECT currval(pg_get_serial_sequence('kb_articles', 'id'))", soci::into(id);
-    } else {
-      s << "SELECT last_insert_rowid()", soci::into(id);
-    }
+    long long id = lastInsertId(s, "kb_articles");
     a.id = id;
     impl_->writeVersion(a.id, a.current);
     impl_->writeEvent({a.id, 1, "create", actor, now, ""});
@@ -600,12 +607,7 @@ Result<int64_t> KnowledgeStore::logSearch(const std::string& actor, const std::s
   try {
     s << "INSERT INTO kb_searches (at_ms, actor, query, top_article) VALUES (:a, :b, :q, :t)",
         soci::use(now), soci::use(actor), soci::use(text), soci::use(topArticle);
-    long long id = 0;
-    if (s.get_backend_name() == "postgresql") {
-      s << "SELECT currval(pg_get_serial_sequence('kb_searches', 'id'))", soci::into(id);
-    } else {
-      s << "SELECT last_insert_rowid()", soci::into(id);
-    }
+    long long id = lastInsertId(s, "kb_searches");
     return static_cast<int64_t>(id);
   } catch (const std::exception& e) {
     return Status::unavailable(std::string("cannot store the search: ") + e.what());
@@ -723,12 +725,7 @@ Result<size_t> KnowledgeStore::importPublished(const std::vector<ArticleInput>& 
            "created_at, created_by, updated_at, updated_by) VALUES ('published', 1, 1, :p, :c, "
            ":cb, :u, :ub)",
           soci::use(now), soci::use(now), soci::use(actor), soci::use(now), soci::use(actor);
-      long long id = 0;
-      if (s.get_backend_name() == "postgresql") {
-        s << "SELECT currval(pg_get_serial_sequence('kb_articles', 'id'))", soci::into(id);
-      } else {
-        s << "SELECT last_insert_rowid()", soci::into(id);
-      }
+      long long id = lastInsertId(s, "kb_articles");
       a.id = id;
       impl_->writeVersion(a.id, a.current);
       impl_->writeEvent({a.id, 1, "import", actor, now, ""});

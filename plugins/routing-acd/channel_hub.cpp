@@ -647,6 +647,13 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
   auto holderOrLead = [](const HttpRequest& r, const CallState& s) {
     return isLead(r.principal) || (!s.agent.empty() && r.principal.id == s.agent);
   };
+  // A precheck: whether routing lets `agent` take or join contact `id`, asked before the
+  // channel is told anything.
+  auto canTake = [i](const std::string& id, const std::string& agent) {
+    return [i, id, agent] {
+      return i->router.locked([&](AcdEngine& e) { return e.canTake(id, agent); });
+    };
+  };
 
   auto s = http.add("POST", "/api/v1/contacts/{id}/answer",
       route([=](const HttpRequest& r, const Json&, const std::string& id, CallState& st)
@@ -792,9 +799,7 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
         c.payload = {{"from", from}, {"kind", "blind"}};
         if (!toAgent.empty()) {
           c.payload["to_agent"] = toAgent;
-          c.precheck = [=] {
-            return i->router.locked([&](AcdEngine& e) { return e.canTake(id, toAgent); });
-          };
+          c.precheck = canTake(id, toAgent);
           c.media = [&](Channel& ch) { return ch.transfer(id, {toAgent, ""}); };
           c.engineStep = [=](AcdEngine& e, soci::session& db) {
             return reassign(*i->desk, e, db, id, toAgent, at);
@@ -837,9 +842,7 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
                                        "'to_agent' names the agent to consult");
           }
           Control c{CallStep::kConsult, toAgent, toAgent};
-          c.precheck = [=] {
-            return i->router.locked([&](AcdEngine& e) { return e.canTake(id, toAgent); });
-          };
+          c.precheck = canTake(id, toAgent);
           c.media = [&](Channel& ch) { return ch.consult(id, toAgent); };
           c.engineStep = [=](AcdEngine& e, soci::session&) { return e.addLeg(id, toAgent, at); };
           c.topic = "contact.consult_started";
@@ -881,9 +884,7 @@ Status ChannelHub::addRoutes(HttpRoutes& http) {
         TimePoint at = i->now();
         Control c{CallStep::kConference, toAgent, joining};
         if (!fromConsult) {
-          c.precheck = [=] {
-            return i->router.locked([&](AcdEngine& e) { return e.canTake(id, joining); });
-          };
+          c.precheck = canTake(id, joining);
           c.engineStep = [=](AcdEngine& e, soci::session&) { return e.addLeg(id, joining, at); };
         }
         c.media = [&](Channel& ch) { return ch.conference(id, joining); };

@@ -46,6 +46,18 @@ bool validId(const std::string& id) {
   return true;
 }
 
+// A row of "SELECT id, channel, queue, priority, customer_ref, arrived_ms FROM acd_contacts".
+ContactSpec contactFromRow(const soci::row& r) {
+  ContactSpec c;
+  c.id = r.get<std::string>(0);
+  c.channel = r.get<std::string>(1);
+  c.queue = r.get<std::string>(2);
+  c.priority = static_cast<int>(rowInt(r, 3));
+  c.customerRef = r.get<std::string>(4);
+  c.arrived = fromMs(rowInt(r, 5));
+  return c;
+}
+
 }  // namespace
 
 const char* defaultChannel(Media m) {
@@ -270,13 +282,7 @@ Result<int> ContactDesk::recover() {
                                     "arrived_ms FROM acd_contacts WHERE state IN ('waiting', "
                                     "'assigned') ORDER BY arrived_ms, id");
     for (const auto& r : rows) {
-      ContactSpec c;
-      c.id = r.get<std::string>(0);
-      c.channel = r.get<std::string>(1);
-      c.queue = r.get<std::string>(2);
-      c.priority = static_cast<int>(rowInt(r, 3));
-      c.customerRef = r.get<std::string>(4);
-      c.arrived = fromMs(rowInt(r, 5));
+      ContactSpec c = contactFromRow(r);
       open.push_back(std::move(c));
     }
     if (multiHost()) {
@@ -508,13 +514,7 @@ Result<int> ContactDesk::poll() {
                                 "arrived_ms FROM acd_contacts WHERE state = 'waiting' "
                                 "ORDER BY arrived_ms, id");
       for (const auto& r : rows) {
-        ContactSpec c;
-        c.id = r.get<std::string>(0);
-        c.channel = r.get<std::string>(1);
-        c.queue = r.get<std::string>(2);
-        c.priority = static_cast<int>(rowInt(r, 3));
-        c.customerRef = r.get<std::string>(4);
-        c.arrived = fromMs(rowInt(r, 5));
+        ContactSpec c = contactFromRow(r);
         ids.insert(c.id);
         waiting.push_back(std::move(c));
       }
