@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
 using kefu::test::Process;
@@ -17,34 +17,18 @@ namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
   dir.write("synonyms.txt", "重大疾病 = 重疾\n");
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[http]
-listen = "127.0.0.1:0"
-[plugins.user-auth]
-enabled = true
-required = true
-hash_strength = "minimum"
-[plugins.knowledge-base]
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead() + R"([plugins.knowledge-base]
 enabled = true
 required = true
 synonyms_file = "synonyms.txt"
 )");
 }
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-
-Cli runKefu(const TempDir& dir, std::vector<std::string> args, const std::string& in = "") {
-  args.insert(args.begin(), KEFU_BINARY);
-  args.insert(args.end(), {"--config", deployment(dir).string(), "--data-dir",
-                           dir.path().string()});
-  Process p(args, dir / "cli.out", dir / "cli.err", in);
-  auto code = p.wait(60s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
+kefu::test::KefuRun runKefu(const TempDir& dir, std::vector<std::string> args,
+                            const std::string& in = "") {
+  return kefu::test::kefuRun(dir, kefu::test::withDeployment(args, deployment(dir), dir.path()),
+                             in);
 }
 
 std::string urlEncode(const std::string& s) {
