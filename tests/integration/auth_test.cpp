@@ -76,12 +76,9 @@ TEST_CASE("Users sign in with argon2id passwords and act within their roles",
     CHECK(hash.find("agent password 1") == std::string::npos);
   }
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "out.txt", dir / "err.txt");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".txt");
+  Process& server = *serving.process;
+  int port = serving.port;
 
   auto ok = login(port, "a1", "agent password 1");
   REQUIRE(ok.status == 200);

@@ -88,12 +88,9 @@ TEST_CASE("A simulated call goes through every call control",
   TempDir dir;
   for (const char* a : {"1001", "1002", "1003"}) addUser(dir, a, "agent");
   addUser(dir, "lead", "supervisor");
-  Process srv({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-               dir.path().string()},
-              dir / "out", dir / "err");
-  int port = srv.waitForPort(20s);
-  INFO(srv.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir));
+  Process& srv = *serving.process;
+  int port = serving.port;
   Auth lead = signIn(port, "lead");
   std::map<std::string, Auth> agent;
   for (const char* a : {"1001", "1002", "1003"}) {

@@ -88,12 +88,9 @@ TEST_CASE("Knowledge base over HTTP: roles, review workflow, feedback and KPIs",
   REQUIRE(imp.code == 0);
   CHECK_THAT(imp.out, Catch::Contains("questions 2, added 2"));
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "out.txt", dir / "err.txt");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".txt");
+  Process& server = *serving.process;
+  int port = serving.port;
   std::string agent = signIn(port, "a1", "long password 1");
   std::string editor = signIn(port, "ed1", "long password 1");
   std::string boss = signIn(port, "boss", "long password 1");

@@ -115,12 +115,9 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
     }
   }
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "serve.out", dir / "serve.err");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".serve");
+  Process& server = *serving.process;
+  int port = serving.port;
   auto planner = signIn(port, "planner"), agent = signIn(port, "wfm-001"),
        boss = signIn(port, "boss");
 
