@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
 using kefu::test::Process;
@@ -20,33 +20,17 @@ using Json = nlohmann::json;
 namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[http]
-listen = "127.0.0.1:0"
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead() + R"(max_failed_logins = 3
 [plugins.event-journal]
 enabled = true
-[plugins.user-auth]
-enabled = true
-required = true
-max_failed_logins = 3
-hash_strength = "minimum"
 )");
 }
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-
-Cli runKefu(const TempDir& dir, std::vector<std::string> args, const std::string& stdinText = "") {
-  args.insert(args.begin(), KEFU_BINARY);
-  args.insert(args.end(), {"--config", deployment(dir).string(), "--data-dir",
-                           dir.path().string()});
-  Process p(args, dir / "cli.out", dir / "cli.err", stdinText);
-  auto code = p.wait(30s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
+kefu::test::KefuRun runKefu(const TempDir& dir, std::vector<std::string> args,
+                            const std::string& in = "") {
+  return kefu::test::kefuRun(dir, kefu::test::withDeployment(args, deployment(dir), dir.path()),
+                             in);
 }
 
 kefu::test::HttpResult login(int port, const std::string& id, const std::string& pw) {
@@ -92,12 +76,9 @@ TEST_CASE("Users sign in with argon2id passwords and act within their roles",
     CHECK(hash.find("agent password 1") == std::string::npos);
   }
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "out.txt", dir / "err.txt");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".txt");
+  Process& server = *serving.process;
+  int port = serving.port;
 
   auto ok = login(port, "a1", "agent password 1");
   REQUIRE(ok.status == 200);

@@ -14,26 +14,20 @@
 #include <nlohmann/json.hpp>
 #include <soci/soci.h>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
 using kefu::test::Process;
 using kefu::test::TempDir;
 using Json = nlohmann::json;
+using kefu::test::call;
+using kefu::test::signIn;
 
 namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[http]
-listen = "127.0.0.1:0"
-threads = 2
-[plugins.user-auth]
-enabled = true
-required = true
-hash_strength = "minimum"
-[plugins.event-journal]
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead("threads = 2\n") + R"([plugins.event-journal]
 enabled = true
 topics = ["contact"]
 [plugins.sim-telephony]
@@ -68,28 +62,10 @@ skills = { claims = 5 }
 }
 
 void addUser(const TempDir& dir, const std::string& id, const std::string& role) {
-  Process p({KEFU_BINARY, "user", "add", "--config", deployment(dir).string(), "--data-dir",
-             dir.path().string(), "--id", id, "--role", role, "--password-stdin"},
-            dir / "u.out", dir / "u.err", id + "-password-123\n");
-  REQUIRE(p.wait(30s) == 0);
+  kefu::test::addUser(dir, deployment(dir), id, role);
 }
 
-using Auth = std::map<std::string, std::string>;
-
-Auth signIn(int port, const std::string& id) {
-  auto r = kefu::test::http(port, "POST", "/api/v1/auth/login", {},
-                            Json{{"id", id}, {"password", id + "-password-123"}}.dump());
-  REQUIRE(r.status == 200);
-  return {{"Authorization", "Bearer " + Json::parse(r.body)["token"].get<std::string>()}};
-}
-
-Json call(int port, const std::string& method, const std::string& path, const Auth& auth,
-          const std::string& body, int expect) {
-  auto r = kefu::test::http(port, method, path, auth, body);
-  INFO(method << " " << path << " " << body << " -> " << r.status << " " << r.body);
-  REQUIRE(r.status == expect);
-  return r.body.empty() ? Json() : Json::parse(r.body);
-}
+using Auth = kefu::test::Headers;
 
 std::string reason(const Json& error) { return error["error"]["message"].get<std::string>(); }
 
@@ -112,12 +88,9 @@ TEST_CASE("A simulated call goes through every call control",
   TempDir dir;
   for (const char* a : {"1001", "1002", "1003"}) addUser(dir, a, "agent");
   addUser(dir, "lead", "supervisor");
-  Process srv({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-               dir.path().string()},
-              dir / "out", dir / "err");
-  int port = srv.waitForPort(20s);
-  INFO(srv.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir));
+  Process& srv = *serving.process;
+  int port = serving.port;
   Auth lead = signIn(port, "lead");
   std::map<std::string, Auth> agent;
   for (const char* a : {"1001", "1002", "1003"}) {

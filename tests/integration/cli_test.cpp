@@ -4,26 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "kefu/version.h"
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
-using kefu::test::Process;
 using kefu::test::TempDir;
+using kefu::test::kefuRun;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), KEFU_BINARY);
-  Process p(args, dir / "cli.out", dir / "cli.err");
-  auto code = p.wait(30s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
-}
 
 const std::string kSample = std::string(KEFU_SOURCE_DIR) + "/samples/deploy/default.toml";
 

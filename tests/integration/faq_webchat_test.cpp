@@ -10,26 +10,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "kefu_server.h"
 #include "ws_client.h"
 
 using namespace std::chrono_literals;
-using kefu::test::Process;
 using kefu::test::TempDir;
 using Json = nlohmann::json;
+using kefu::test::call;
+using kefu::test::signIn;
 
 namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[http]
-listen = "127.0.0.1:0"
-[plugins.user-auth]
-enabled = true
-required = true
-hash_strength = "minimum"
-[plugins.routing-acd]
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead() + R"([plugins.routing-acd]
 enabled = true
 [[plugins.routing-acd.queues]]
 name = "webchat"
@@ -55,25 +49,7 @@ sessions_per_minute = 3
 }
 
 void addUser(const TempDir& dir, const std::string& id, const std::string& role) {
-  Process p({KEFU_BINARY, "user", "add", "--config", deployment(dir).string(), "--data-dir",
-             dir.path().string(), "--id", id, "--role", role, "--password-stdin"},
-            dir / "u.out", dir / "u.err", id + "-password-123\n");
-  REQUIRE(p.wait(30s) == 0);
-}
-
-std::map<std::string, std::string> signIn(int port, const std::string& id) {
-  auto r = kefu::test::http(port, "POST", "/api/v1/auth/login", {},
-                            Json{{"id", id}, {"password", id + "-password-123"}}.dump());
-  REQUIRE(r.status == 200);
-  return {{"Authorization", "Bearer " + Json::parse(r.body)["token"].get<std::string>()}};
-}
-
-Json call(int port, const std::string& method, const std::string& path,
-          const std::map<std::string, std::string>& auth, const std::string& body, int expect) {
-  auto r = kefu::test::http(port, method, path, auth, body);
-  INFO(method << " " << path << " -> " << r.status << " " << r.body);
-  REQUIRE(r.status == expect);
-  return r.body.empty() ? Json() : Json::parse(r.body, nullptr, false);
+  kefu::test::addUser(dir, deployment(dir), id, role);
 }
 
 // The next frame of type `type`, skipping others; fails after 5 s.
@@ -88,22 +64,9 @@ Json frameOf(kefu::test::WsClient& ws, const std::string& type) {
   return {};
 }
 
-struct Server {
-  std::unique_ptr<Process> process;
-  int port = 0;
-};
+using Server = kefu::test::KefuServer;
 
-Server start(const TempDir& dir) {
-  Server s;
-  s.process = std::make_unique<Process>(
-      std::vector<std::string>{KEFU_BINARY, "serve", "--config", deployment(dir).string(),
-                               "--data-dir", dir.path().string()},
-      dir / "out", dir / "err");
-  s.port = s.process->waitForPort(20s);
-  INFO(s.process->err());
-  REQUIRE(s.port > 0);
-  return s;
-}
+Server start(const TempDir& dir) { return kefu::test::serveKefu(dir, deployment(dir)); }
 
 }  // namespace
 

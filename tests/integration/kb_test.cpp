@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
 using kefu::test::Process;
@@ -17,34 +17,18 @@ namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
   dir.write("synonyms.txt", "重大疾病 = 重疾\n");
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[http]
-listen = "127.0.0.1:0"
-[plugins.user-auth]
-enabled = true
-required = true
-hash_strength = "minimum"
-[plugins.knowledge-base]
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead() + R"([plugins.knowledge-base]
 enabled = true
 required = true
 synonyms_file = "synonyms.txt"
 )");
 }
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-
-Cli runKefu(const TempDir& dir, std::vector<std::string> args, const std::string& in = "") {
-  args.insert(args.begin(), KEFU_BINARY);
-  args.insert(args.end(), {"--config", deployment(dir).string(), "--data-dir",
-                           dir.path().string()});
-  Process p(args, dir / "cli.out", dir / "cli.err", in);
-  auto code = p.wait(60s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
+kefu::test::KefuRun runKefu(const TempDir& dir, std::vector<std::string> args,
+                            const std::string& in = "") {
+  return kefu::test::kefuRun(dir, kefu::test::withDeployment(args, deployment(dir), dir.path()),
+                             in);
 }
 
 std::string urlEncode(const std::string& s) {
@@ -104,12 +88,9 @@ TEST_CASE("Knowledge base over HTTP: roles, review workflow, feedback and KPIs",
   REQUIRE(imp.code == 0);
   CHECK_THAT(imp.out, Catch::Contains("questions 2, added 2"));
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "out.txt", dir / "err.txt");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".txt");
+  Process& server = *serving.process;
+  int port = serving.port;
   std::string agent = signIn(port, "a1", "long password 1");
   std::string editor = signIn(port, "ed1", "long password 1");
   std::string boss = signIn(port, "boss", "long password 1");

@@ -7,26 +7,13 @@
 #include <filesystem>
 #include <regex>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
-using kefu::test::Process;
 using kefu::test::TempDir;
+using kefu::test::kefuRun;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), KEFU_BINARY);
-  Process p(args, dir / "cli.out", dir / "cli.err");
-  auto code = p.wait(60s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
-}
 
 void writeDeployment(const TempDir& dir, const std::string& replayExtra = "") {
   std::ofstream(dir / "deploy.toml") << "[log]\nlevel = \"warn\"\n"

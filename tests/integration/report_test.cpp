@@ -5,27 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "kefu_server.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
-using kefu::test::Process;
 using kefu::test::TempDir;
+using kefu::test::kefuRun;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), KEFU_BINARY);
-  Process p(args, dir / "cli.out", dir / "cli.err");
-  auto code = p.wait(60s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
-}
 
 const char* kLog =
     "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time\t"

@@ -5,29 +5,16 @@
 
 #include <fmt/format.h>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
-using kefu::test::Process;
 using kefu::test::TempDir;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run kefuRun(const TempDir& dir, std::vector<std::string> args) {
+kefu::test::KefuRun runKefu(const TempDir& dir, std::vector<std::string> args) {
   auto config = dir.write("wfm.toml", "[log]\nlevel = \"warn\"\n[plugins.wfm]\nenabled = true\n");
-  args.insert(args.begin(), KEFU_BINARY);
-  for (const char* a : {"--config", "--data-dir"}) args.emplace_back(a);
-  args.insert(args.end() - 1, config.string());
-  args.push_back((dir / "data").string());
-  Process p(args, dir / "cli.out", dir / "cli.err");
-  auto code = p.wait(30s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
+  return kefu::test::kefuRun(dir, kefu::test::withDeployment(args, config, dir / "data"));
 }
 
 // Three weeks of 30-minute intervals from Monday 2024-01-01: busy 09:00-17:00 on weekdays.
@@ -52,7 +39,7 @@ TEST_CASE("kefu wfm forecast writes a CSV on the interval grid", "[integration][
                           "[[event]]\nname = \"Closed\"\nkind = \"holiday\"\n"
                           "start = 2024-01-24\neffect = 0.1\n");
   auto out = dir / "forecast.csv";
-  auto r = kefuRun(dir, {"wfm", "forecast", "--history", hist.string(), "--start", "2024-01-22",
+  auto r = runKefu(dir, {"wfm", "forecast", "--history", hist.string(), "--start", "2024-01-22",
                          "--days", "7", "--interval-minutes", "60", "--events",
                          events.string(), "--out", out.string()});
   INFO(r.err);
@@ -65,7 +52,7 @@ TEST_CASE("kefu wfm forecast writes a CSV on the interval grid", "[integration][
   CHECK_THAT(csv, Catch::Contains("\n2024-01-22 10:00,all,80.000,180.000,"));
   CHECK_THAT(csv, Catch::Contains("\n2024-01-24 10:00,all,8.000,180.000,"));
 
-  auto acc = kefuRun(dir, {"wfm", "accuracy", "--forecast", out.string(), "--actuals",
+  auto acc = runKefu(dir, {"wfm", "accuracy", "--forecast", out.string(), "--actuals",
                            hist.string(), "--interval-minutes", "60"});
   // The history ends before the forecast: nothing to compare.
   CHECK(acc.code == 2);
@@ -75,20 +62,20 @@ TEST_CASE("kefu wfm forecast writes a CSV on the interval grid", "[integration][
 TEST_CASE("kefu wfm forecast names bad input and exits 2", "[integration][wfm]") {
   TempDir dir;
   auto hist = dir.write("history.csv", history() + "2024-01-22,07:15,x,180\n");
-  auto r = kefuRun(dir, {"wfm", "forecast", "--history", hist.string(), "--start",
+  auto r = runKefu(dir, {"wfm", "forecast", "--history", hist.string(), "--start",
                          "2024-01-22"});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(hist.string() + ":1010: calls: 'x' is not a count >= 0"));
   auto fine = dir.write("fine.csv", history());
-  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
+  r = runKefu(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
                     "--interval-minutes", "15"});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("coarser than --interval-minutes 15"));
-  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
+  r = runKefu(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-22",
                     "--interval-minutes", "20"});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--interval-minutes must be 15, 30 or 60"));
-  r = kefuRun(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-10"});
+  r = runKefu(dir, {"wfm", "forecast", "--history", fine.string(), "--start", "2024-01-10"});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("9 days of history before 2024-01-10"));
 }

@@ -10,27 +10,20 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include "process.h"
+#include "kefu_server.h"
 
 using namespace std::chrono_literals;
 using kefu::test::Process;
 using kefu::test::TempDir;
 using Json = nlohmann::json;
+using kefu::test::signIn;
 
 namespace {
 
 std::filesystem::path deployment(const TempDir& dir) {
-  return dir.write("deploy.toml", std::string(R"([host]
-plugin_dirs = [")") + KEFU_BUILD_PLUGIN_DIR + R"("]
-[log]
+  return dir.write("deploy.toml",
+                   kefu::test::authDeploymentHead("threads = 2\n") + R"([log]
 level = "warn"
-[http]
-listen = "127.0.0.1:0"
-threads = 2
-[plugins.user-auth]
-enabled = true
-required = true
-hash_strength = "minimum"
 [plugins.routing-acd]
 enabled = true
 required = true
@@ -48,28 +41,10 @@ utc_offset = "+08:00"
 )");
 }
 
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run kefuRun(const TempDir& dir, std::vector<std::string> args, const std::string& in = "") {
-  args.insert(args.begin(), KEFU_BINARY);
-  for (const std::string& a : {std::string("--config"), deployment(dir).string(),
-                               std::string("--data-dir"), dir.path().string()}) {
-    args.push_back(a);
-  }
-  Process p(args, dir / "cli.out", dir / "cli.err", in);
-  auto code = p.wait(60s);
-  REQUIRE(code.has_value());
-  return {*code, p.out(), p.err()};
-}
-
-std::map<std::string, std::string> signIn(int port, const std::string& id) {
-  auto r = kefu::test::http(port, "POST", "/api/v1/auth/login", {},
-                            Json{{"id", id}, {"password", id + "-password-123"}}.dump());
-  REQUIRE(r.status == 200);
-  return {{"Authorization", "Bearer " + Json::parse(r.body)["token"].get<std::string>()}};
+kefu::test::KefuRun runKefu(const TempDir& dir, std::vector<std::string> args,
+                            const std::string& in = "") {
+  return kefu::test::kefuRun(dir, kefu::test::withDeployment(args, deployment(dir), dir.path()),
+                             in);
 }
 
 // Minutes since the epoch of a UTC time on 2026-01-05, as milliseconds.
@@ -90,7 +65,7 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
   dir.write("req.csv", req);
 
   // Scheduling with the plugin's shifts_file: two agents 09:00-13:00.
-  auto r = kefuRun(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(),
+  auto r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(),
                          "--start", "2026-01-05", "--days", "1", "--out",
                          (dir / "sched.csv").string(), "--replay-out",
                          (dir / "replay.csv").string()});
@@ -108,13 +83,13 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
 
   // A bad template file is named with its line, column and key.
   dir.write("bad.toml", "headcount = 3\n[[template]]\nname = \"x\"\nlength_hours = 30\n");
-  r = kefuRun(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
                     "2026-01-05", "--shifts", (dir / "bad.toml").string()});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains((dir / "bad.toml").string() +
                                     ":4:16: template[0].length_hours: must be hours"));
 
-  r = kefuRun(dir, {"wfm", "publish", "--schedule", (dir / "sched.csv").string(), "--note",
+  r = runKefu(dir, {"wfm", "publish", "--schedule", (dir / "sched.csv").string(), "--note",
                     "first"});
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -122,7 +97,7 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
 
   for (auto [id, role] : {std::pair{"planner", "wfm_planner"}, {"wfm-001", "agent"},
                           {"boss", "supervisor"}}) {
-    auto u = kefuRun(dir, {"user", "add", "--id", id, "--role", role, "--password-stdin"},
+    auto u = runKefu(dir, {"user", "add", "--id", id, "--role", role, "--password-stdin"},
                      std::string(id) + "-password-123\n");
     REQUIRE(u.code == 0);
   }
@@ -140,12 +115,9 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
     }
   }
 
-  Process server({KEFU_BINARY, "serve", "--config", deployment(dir).string(), "--data-dir",
-                  dir.path().string()},
-                 dir / "serve.out", dir / "serve.err");
-  int port = server.waitForPort(20s);
-  INFO(server.err());
-  REQUIRE(port > 0);
+  auto serving = kefu::test::serveKefu(dir, deployment(dir), ".serve");
+  Process& server = *serving.process;
+  int port = serving.port;
   auto planner = signIn(port, "planner"), agent = signIn(port, "wfm-001"),
        boss = signIn(port, "boss");
 
@@ -207,7 +179,7 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
   // The command line gives the same review.
   server.signal(SIGTERM);
   CHECK(server.wait(15s) == 0);
-  r = kefuRun(dir, {"wfm", "adherence", "--from", "2026-01-05", "--to", "2026-01-05"});
+  r = runKefu(dir, {"wfm", "adherence", "--from", "2026-01-05", "--to", "2026-01-05"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(Json::parse(r.out)["absenteeism"].get<double>() == Approx(0.5));
