@@ -470,8 +470,10 @@ TEST_CASE("The simulated phone answers by itself or the caller gives up",
     call(port, "POST", "/api/v1/agents/1001/ready", admin, "", 200);
     call(port, "POST", "/api/v1/sim/calls", admin, R"({"id":"t1","queue":"claims"})", 201);
     if (autoAnswer) {
-      Json c = waitFor(port, admin, "t1",
-                       [](const Json& x) { return x["call"]["phase"] == "connected"; });
+      // The channel reports the answer and the recording as two media events.
+      Json c = waitFor(port, admin, "t1", [](const Json& x) {
+        return x["call"]["phase"] == "connected" && !x["recordings"].empty();
+      });
       CHECK(c["call"]["phase"] == "connected");
       CHECK(c["recordings"][0]["ref"] == "sim://rec/t1/1");
     } else {
