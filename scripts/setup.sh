@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            # packages + build
 #   KEFU_BUILD_DIR=out scripts/setup.sh
+#   KEFU_TEST_PACKAGES=1 scripts/setup.sh   # also scripts/debian-test-packages.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${KEFU_BUILD_DIR:-build}
@@ -18,7 +19,8 @@ while read -r name version; do
   case "$name" in ''|'#'*) continue ;; esac
   have=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$name" 2>/dev/null || true)
   if [ "$have" != "ii  $version" ]; then wanted+=("$name=$version"); fi
-done < scripts/debian-packages.txt
+done < <(cat scripts/debian-packages.txt
+          if [ "${KEFU_TEST_PACKAGES:-0}" = 1 ]; then cat scripts/debian-test-packages.txt; fi)
 
 if [ ${#wanted[@]} -gt 0 ]; then
   echo "setup: installing ${wanted[*]}"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-scripts/setup.sh
+# The tests also drive a headless browser: install its packages too.
+KEFU_TEST_PACKAGES=1 scripts/setup.sh
 build_dir=${KEFU_BUILD_DIR:-build}
 built=$(date +%s)
 
