@@ -75,6 +75,7 @@ const char* kPage = R"HTML(<!doctype html>
       else if (m.type === 'queued') add('system', '已为您排队，请稍候');
       else if (m.type === 'ready') document.body.setAttribute('data-session', m.session);
       else if (m.text) add('system', m.text);
+      if (m.type === 'ended') ws.close();  // the server leaves closing to the page
     };
     ws.onclose = function () { add('system', '连接已断开'); };
   }

@@ -47,6 +47,8 @@ struct Session {
   std::shared_ptr<WebSocketPeer> peer;  // the open socket, if any
   std::string contact;                  // after the hand-off
   std::string agent;                    // once the router assigned one
+  std::string queue;                    // the queue that holds the contact
+  std::string closedAs;                 // closed_<action> once a closed queue turned it away
   bool ended = false;
 };
 
@@ -229,6 +231,12 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
   void closed(const std::string& contactId, const std::string& reason) {
     auto s = byContact(contactId);
     if (!s) return;
+    {
+      // The router tells it twice (release() and the routing.closed event): offer once.
+      std::lock_guard lock(mu_);
+      if (s->ended || !s->closedAs.empty()) return;
+      if (reason.rfind("closed_", 0) == 0) s->closedAs = reason;
+    }
     std::string text = "对话已结束，感谢您的咨询。";
     if (reason.find("callback") != std::string::npos) {
       text = "现在不在人工服务时间，我们会在服务时间内回电给您。";
@@ -239,6 +247,14 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
     if (reason.rfind("closed_", 0) == 0) (void)bot_->setOutcome(s->id, reason);
     (void)bot_->addTurn(s->id, "system", text);
     end(s, text, reason.find("message") == std::string::npos);
+  }
+
+  // A closed queue overflowed the contact to `queue`: the customer is told that one.
+  void movedTo(const std::string& contactId, const std::string& queue) {
+    auto s = byContact(contactId);
+    if (!s || queue.empty()) return;
+    std::lock_guard lock(mu_);
+    s->queue = queue;
   }
 
   void stopAll() {
@@ -258,13 +274,16 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
       return;
     }
     std::string text = j["text"].get<std::string>();
+    bool ended = false;
     {
       std::lock_guard lock(mu_);
       s->lastSeen = Clock::now();
-      if (s->ended) {
-        send(s, frame("error", "this chat has ended"));
-        return;
-      }
+      ended = s->ended;
+    }
+    // Answered outside the lock: send() takes it too.
+    if (ended) {
+      send(s, frame("error", "this chat has ended"));
+      return;
     }
     auto r = bot_->handle(s->id, "webchat", text);
     if (!r.ok()) {
@@ -305,6 +324,7 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
       // Linked before it arrives: the router may offer it to an agent inside arrive().
       std::lock_guard lock(mu_);
       s->contact = spec.id;
+      s->queue = queue;
       byContact_[spec.id] = s;
     }
     if (auto st = bot_->linkContact(s->id, spec.id); !st.ok()) {
@@ -317,14 +337,17 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
       send(s, frame("bot", "人工客服暂不可用，请留言，我们会尽快回复。"));
       return;
     }
-    bool assigned = false;
+    bool told = false;
+    std::string holder;
     {
       std::lock_guard lock(mu_);
-      assigned = !s->agent.empty();
+      told = !s->agent.empty() || !s->closedAs.empty() || s->ended;
+      holder = s->queue;
     }
-    // With an agent ready, offer() ran inside arrive() and the customer knows already.
-    if (!assigned) {
-      send(s, Json{{"type", "queued"}, {"contact", *id}, {"queue", queue}}.dump());
+    // With an agent ready, offer() ran inside arrive() and the customer knows already; a
+    // closed queue's callback or message offer also came inside arrive(): nothing waits.
+    if (!told) {
+      send(s, Json{{"type", "queued"}, {"contact", *id}, {"queue", holder}}.dump());
     }
   }
 
@@ -342,10 +365,9 @@ class WebChat : public Channel, public std::enable_shared_from_this<WebChat> {
       if (close) s->ended = true;
       peer = s->peer;
     }
-    if (peer) {
-      peer->send(frame(close ? "ended" : "leave_message", text));
-      if (close) peer->close();
-    }
+    // The socket is left for the customer to close: closing it here would drop the frame
+    // still queued for sending. Further messages on it are refused as the chat has ended.
+    if (peer) peer->send(frame(close ? "ended" : "leave_message", text));
   }
 
   void send(const std::shared_ptr<Session>& s, std::string text) {
@@ -433,7 +455,11 @@ class WebChatPlugin : public Plugin {
       Json j = Json::parse(e.payload, nullptr, false);
       if (j.is_discarded() || !j.is_object()) return;
       std::string action = j.value("action", "");
-      if (action.empty() || action == "overflow") return;
+      if (action == "overflow") {
+        chat_->movedTo(j.value("contact", ""), j.value("to", ""));
+        return;
+      }
+      if (action.empty()) return;
       chat_->closed(j.value("contact", ""), "closed_" + action);
     });
     return {};
