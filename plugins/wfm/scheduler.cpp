@@ -552,18 +552,26 @@ class Search {
           int from = a.day[d] >= 0 ? d : e, to = from == d ? e : d;
           int o = u01(rng_) < 0.5 ? a.day[from]
                                   : std::uniform_int_distribution<int>(0, O - 1)(rng_);
+          // A short week is a move, an added day or a dropped day, a third each: without the
+          // drop, days could leave a tour only with the whole agent.
+          double kind = L == 7 ? 0 : u01(rng_);
           auto trial = a.day;
-          trial[to] = o;
-          if (L == 7 || u01(rng_) < 0.5) trial[from] = -1;
-          if (!feasible(a.tmpl, trial)) continue;
+          if (kind < 2.0 / 3) trial[to] = o;
+          if (kind < 1.0 / 3 || kind >= 2.0 / 3) trial[from] = -1;
+          // An agent's last day goes only with the agent (the move above), so that an agent
+          // on the schedule always works.
+          if (std::none_of(trial.begin(), trial.end(), [](int x) { return x >= 0; }) ||
+              !feasible(a.tmpl, trial)) {
+            continue;
+          }
           int oldFrom = a.day[from];
           double dlt = 0;
           if (trial[from] < 0) dlt += change(a, from, -1);
-          dlt += change(a, to, o);
+          if (trial[to] >= 0) dlt += change(a, to, o);
           if (accept(dlt, temp)) {
             current += dlt;
           } else {
-            change(a, to, -1);
+            if (trial[to] >= 0) change(a, to, -1);
             change(a, from, oldFrom);
           }
         }
@@ -607,6 +615,11 @@ class Search {
       int rest = blockMinutes(a, d / 7 * 7);
       double best = std::numeric_limits<double>::infinity();
       int arg = old[i];
+      // In a short last week the agent may also stay off the day, if it works another one.
+      if (req_.days - d / 7 * 7 < 7 &&
+          std::any_of(a.day.begin(), a.day.end(), [](int x) { return x >= 0; })) {
+        best = 0, arg = -1;
+      }
       for (int o = 0; o < static_cast<int>(opts.size()); ++o) {
         if (rest + opts[o].length > st.maxWeeklyMinutes || !restOk(a.tmpl, a.day, d, o)) continue;
         double v = delta(a.tmpl, o, d, +1);
@@ -633,9 +646,12 @@ class Search {
     double bestObj = objective();
     auto bestAgents = agents_;
     auto bestCov = cov_;
+    // Moves per agent place and day, counting at least a week: a short horizon has as many
+    // agents to place, and on bench/wfm-schedule 2 and 3 days stopped 13% above the optimum
+    // with moves in proportion to their days only.
     int64_t moves = opt_.moves > 0 ? opt_.moves
                                    : int64_t(20000) * static_cast<int64_t>(agents_.size()) *
-                                         req_.days;
+                                         std::max(req_.days, 7);
     int64_t made = anneal(moves, deadline, bestObj, bestAgents, bestCov);
     agents_ = bestAgents;
     cov_ = bestCov;
