@@ -494,13 +494,20 @@ Status AcdEngine::canRequeue(const std::string& contactId, const std::string& qu
   return {};
 }
 
+Result<AcdEngine::Contact*> AcdEngine::assignedContact(const std::string& id) {
+  Contact* c = findContact(id);
+  if (!c) return Status::notFound("no contact '" + id + "' in routing");
+  if (c->state != ContactState::kAssigned) {
+    return Status::failedPrecondition("contact '" + id + "' is waiting, not assigned");
+  }
+  return c;
+}
+
 Status AcdEngine::transferTo(const std::string& contactId, const std::string& agentId,
                              TimePoint at) {
-  Contact* c = findContact(contactId);
-  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
-  if (c->state != ContactState::kAssigned) {
-    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
-  }
+  auto found = assignedContact(contactId);
+  if (!found.ok()) return found.status();
+  Contact* c = *found;
   Agent* to = findAgent(agentId);
   if (!to) return Status::notFound("no agent '" + agentId + "'");
   bool exclusive = isExclusive(queues_[c->queue].spec.media);
@@ -528,10 +535,9 @@ Status AcdEngine::transferTo(const std::string& contactId, const std::string& ag
 Status AcdEngine::requeue(const std::string& contactId, const std::string& queue,
                           TimePoint at) {
   if (auto s = canRequeue(contactId, queue); !s.ok()) return s;
-  Contact& c = *findContact(contactId);
-  if (c.state != ContactState::kAssigned) {
-    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
-  }
+  auto found = assignedContact(contactId);
+  if (!found.ok()) return found.status();
+  Contact& c = **found;
   int64_t t = ns(at);
   if (!c.legs.empty()) dropLegs(c, t);
   Agent& from = agents_[c.agent];
@@ -567,11 +573,9 @@ Status AcdEngine::requeue(const std::string& contactId, const std::string& queue
 
 Status AcdEngine::addLeg(const std::string& contactId, const std::string& agentId,
                          TimePoint at) {
-  Contact* c = findContact(contactId);
-  if (!c) return Status::notFound("no contact '" + contactId + "' in routing");
-  if (c->state != ContactState::kAssigned) {
-    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
-  }
+  auto found = assignedContact(contactId);
+  if (!found.ok()) return found.status();
+  Contact* c = *found;
   Agent* a = findAgent(agentId);
   if (!a) return Status::notFound("no agent '" + agentId + "'");
   if (auto s = takeCheck(*c, *a); !s.ok()) return s;

@@ -192,6 +192,8 @@ class AcdEngine : public Router {
   void dropLegs(Contact& c, int64_t at);
   Contact* findContact(const std::string& id);
   const Contact* findContact(const std::string& id) const;
+  // The contact `id` while assigned: NotFound if unknown, FailedPrecondition while waiting.
+  Result<Contact*> assignedContact(const std::string& id);
   Status takeCheck(const Contact& c, const Agent& a) const;
 
   RoutingListener* listener_ = nullptr;
