@@ -29,9 +29,26 @@ int64_t toMs(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-// Uniform in (0, 1) from 53 random bits; the same on every platform for a given seed.
-double uniform01(std::mt19937_64& rng) {
-  return (static_cast<double>(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+// The random bits of one draw of one call: a hash (splitmix64's finaliser) of the seed, the
+// call's line in the log and the draw's purpose. A call draws the same handle time and
+// patience whatever else happens in the run, so two runs that differ in staffing, wrap-up
+// or routing differ by that alone (common random numbers) rather than by a reshuffled random
+// stream, and calibration and what-if comparisons are not drowned in noise.
+enum class Draw : uint64_t { kHandle = 1, kPatience = 2 };
+uint64_t callBits(uint64_t seed, uint32_t line, Draw purpose) {
+  uint64_t z = seed * 0x9e3779b97f4a7c15ULL + (uint64_t(line) << 2 | uint64_t(purpose));
+  for (int round = 0; round < 2; ++round) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+  }
+  return z;
+}
+
+// Uniform in (0, 1) from 53 random bits; the same on every platform.
+double uniform01(uint64_t bits) {
+  return (static_cast<double>(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
 }  // namespace
@@ -57,18 +74,47 @@ void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits, bool sort
     atRisk -= j - i;
     i = j;
   }
+  // Beyond the last abandonment the estimate stays flat, as if the remaining callers would
+  // wait forever; on an overloaded day such callers pile up for hours. The tail goes on as
+  // an exponential instead, with the hazard the log shows past the middle of the curve's
+  // drop (abandonments there over the time callers spent waiting there), or over all waits
+  // when that part holds too few abandonments.
+  tailRate_ = 0;
+  if (events_ == 0) return;
+  auto hazardFrom = [&](int32_t from) {
+    double died = 0, exposure = 0;
+    for (const auto& [wait, abandoned] : waits) {
+      if (wait <= from) continue;
+      exposure += wait - from;
+      died += abandoned;
+    }
+    return std::pair(died, exposure);
+  };
+  // The step where the curve has made half of its drop.
+  size_t mid = 0;
+  while (mid < times_.size() && surv_[mid] > 0.5 * (1.0 + surv_.back())) ++mid;
+  auto [died, exposure] = hazardFrom(mid < times_.size() ? times_[mid] : 0);
+  if (died < 10 || exposure <= 0) std::tie(died, exposure) = hazardFrom(-1);
+  if (died > 0 && exposure > 0) tailRate_ = died / exposure;
 }
 
 double PatienceCurve::survival(int64_t ms) const {
   auto it = std::upper_bound(times_.begin(), times_.end(), ms);
-  return it == times_.begin() ? 1.0 : surv_[it - times_.begin() - 1];
+  if (it == times_.begin()) return 1.0;
+  double s = surv_[it - times_.begin() - 1];
+  if (it == times_.end() && tailRate_ > 0) s *= std::exp(-tailRate_ * double(ms - times_.back()));
+  return s;
 }
 
 int64_t PatienceCurve::quantile(double u) const {
   // surv_ is non-increasing: find the first step at or below u.
   auto it = std::lower_bound(surv_.begin(), surv_.end(), u,
                              [](double s, double v) { return s > v; });
-  return it == surv_.end() ? -1 : times_[it - surv_.begin()];
+  if (it != surv_.end()) return times_[it - surv_.begin()];
+  if (tailRate_ <= 0 || u <= 0) return -1;
+  // In the exponential tail: S(t) = S_last * exp(-rate * (t - t_last)).
+  double beyond = std::log(surv_.back() / u) / tailRate_;
+  return times_.back() + static_cast<int64_t>(std::min(beyond, 1e12));
 }
 
 // ---- the call table ----------------------------------------------------------------------
@@ -423,7 +469,7 @@ namespace {
 class Simulation : public RoutingListener {
  public:
   Simulation(const CallTable& table, const ReplayOptions& options, const ReplaySink& sink)
-      : t_(table), o_(options), sink_(sink), rng_(options.seed) {}
+      : t_(table), o_(options), sink_(sink) {}
 
   Result<ReplayStats> run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
                           const std::vector<Shift>& staffing);
@@ -494,7 +540,6 @@ class Simulation : public RoutingListener {
   const CallTable& t_;
   const ReplayOptions& o_;
   const ReplaySink& sink_;
-  std::mt19937_64 rng_;
   std::unique_ptr<Router> router_;
   std::vector<uint16_t> queueOfType_;
   std::vector<std::string> queueNames_;
@@ -562,9 +607,10 @@ void Simulation::shiftStart(const Shift& s, int64_t t) {
     router_->setReady(s.agent, toTime(t));
     return;
   }
-  if (signedInAt_[a] >= 0) return;
-  router_->signIn(s.agent, toTime(t));
-  signedInAt_[a] = t;
+  if (signedInAt_[a] < 0) {
+    router_->signIn(s.agent, toTime(t));
+    signedInAt_[a] = t;
+  }
   router_->setReady(s.agent, toTime(t));
 }
 
@@ -580,13 +626,13 @@ void Simulation::shiftEnd(const Shift& s, int64_t t) {
   if (--onShifts_[a] > 0) return;
   auto state = router_->agentState(s.agent);
   if (!state.ok() || *state == AgentState::kOffline) return;
-  if (*state == AgentState::kBusy) {
-    // Finishes the call in hand, takes no other, then signs out.
+  if (*state == AgentState::kBusy || *state == AgentState::kWrapUp) {
+    // Finishes the call in hand and its wrap-up, takes no other, then signs out: the router
+    // turns the away into a pending one and reports the agent away when it takes effect.
     pendingOut_[a] = true;
     router_->setAway(s.agent, "shift_end", toTime(t));
     return;
   }
-  if (*state == AgentState::kWrapUp) router_->setAway(s.agent, "shift_end", toTime(t));
   signOut(a, t);
 }
 
@@ -607,7 +653,7 @@ int32_t Simulation::handleTime(const ModelCall& c) {
   if (c.handleMs >= 0) return c.handleMs;
   ++stats_.sampledHandles;
   const auto& samples = t_.handleSamples(c.type, hourOf(c.arrivalMs));
-  return samples[rng_() % samples.size()];
+  return samples[callBits(o_.seed, c.line, Draw::kHandle) % samples.size()];
 }
 
 int64_t Simulation::patienceOf(const ModelCall& c) {
@@ -617,7 +663,7 @@ int64_t Simulation::patienceOf(const ModelCall& c) {
   // Answered in reality after waiting w: its patience was longer than w.
   double above = curve.survival(c.waitedMs);
   if (above <= 0) return c.waitedMs;
-  return curve.quantile(uniform01(rng_) * above);
+  return curve.quantile(uniform01(callBits(o_.seed, c.line, Draw::kPatience)) * above);
 }
 
 void Simulation::onAssigned(const std::string& contactId, const std::string& agentId,

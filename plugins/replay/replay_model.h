@@ -38,8 +38,9 @@ class PatienceCurve {
   void build(std::vector<std::pair<int32_t, bool>> waits, bool sorted = false);
   // S(ms): the share of callers still willing to wait after `ms`.
   double survival(int64_t ms) const;
-  // Inverse transform: the first wait at which S drops to `u` or below; -1 when S never
-  // drops that low (the caller never abandons).
+  // Inverse transform: the first wait at which S drops to `u` or below. Past the last
+  // abandonment of the log, S goes on as an exponential tail; -1 when the log has no
+  // abandonment at all (the caller never abandons).
   int64_t quantile(double u) const;
   size_t events() const { return events_; }
   bool empty() const { return times_.empty(); }
@@ -48,6 +49,7 @@ class PatienceCurve {
   std::vector<int32_t> times_;
   std::vector<double> surv_;
   size_t events_ = 0;
+  double tailRate_ = 0;  // abandonments per ms of waiting past the last step
 };
 
 struct ModelCall {
