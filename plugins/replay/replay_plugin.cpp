@@ -17,8 +17,10 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "calibrate.h"
 #include "call_log.h"
 #include "gen_calls.h"
 #include "kefu/sdk.h"
@@ -298,7 +300,11 @@ class ReplayPlugin : public Plugin {
           {"--seed", "Seed of the sampled handle times and patience", false, false, "1"},
           {"--sl-seconds", "Service-level threshold in seconds", false, false, "20"},
           {"--parse-only", "Only read the log and count its records (for benchmarks)", false,
-           true}},
+           true},
+          {"--calibrate",
+           "Fit the agents' wrap-up so that the simulated share of queued calls answered "
+           "matches the log's",
+           false, true}},
          [this](const CliArgs& a, CliIo& io) { return runReplayCommand(a, io); }});
     if (!s.ok()) return s;
     return ctx.cli().add(
@@ -475,6 +481,7 @@ class ReplayPlugin : public Plugin {
 
     ReplayOptions options = options_;
     options.seed = static_cast<uint64_t>(seed);
+    const RouterMaker makeRouter = [&](RoutingListener* l) { return factory->create(l, true); };
     DaySummary obsSummary, simSummary;
     int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
     for (const auto& c : table.calls()) {
@@ -493,6 +500,35 @@ class ReplayPlugin : public Plugin {
              << " works between the log's first and last call (" << dayName(dayOf(firstMs))
              << " to " << dayName(dayOf(lastMs)) << "); every queued call will go unanswered\n";
     }
+    nlohmann::json calibration;
+    if (a.has("--calibrate")) {
+      auto cal = calibrateWrapUp(table, factory->configuredQueues(), makeRouter, staffing,
+                                 options);
+      if (!cal.ok()) {
+        io.err << "kefu replay: --calibrate: " << cal.status().message() << "\n";
+        return 2;
+      }
+      options.wrapUp = std::chrono::seconds(cal->wrapUpSeconds);
+      calibration = {{"fitted", "wrap_up_seconds"},
+                     {"wrap_up_seconds", cal->wrapUpSeconds},
+                     {"observed_answered_share", cal->targetShare},
+                     {"simulated_answered_share", cal->simulatedShare},
+                     {"runs", cal->runs}};
+      io.out << fmt::format("replay: calibrated wrap_up_seconds = {} in {} runs: answered {:.1f}%"
+                            " of queued calls, observed {:.1f}%\n",
+                            cal->wrapUpSeconds, cal->runs, 100 * cal->simulatedShare,
+                            100 * cal->targetShare);
+      if (cal->belowWithoutWrapUp) {
+        calibration["note"] = "the model answers fewer calls than observed without wrap-up";
+        io.err << "kefu replay: warning: --calibrate: the model answers fewer calls than the "
+                  "log even without wrap-up; wrap-up left at 0 (is the staffing too thin?)\n";
+      } else if (cal->aboveAtLimit) {
+        calibration["note"] = "the model answers more calls than observed at the largest wrap-up";
+        io.err << "kefu replay: warning: --calibrate: even "
+               << Calibration::kMaxWrapUpSeconds
+               << " s of wrap-up answers more calls than the log\n";
+      }
+    }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
     simulated.reserve(table.calls().size());  // one simulated record per call of the log
     auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
@@ -508,9 +544,8 @@ class ReplayPlugin : public Plugin {
       presence.emplace_back(agent, from, to);
     };
     auto t1 = SteadyClock::now();
-    auto stats = runReplay(table, factory->configuredQueues(),
-                           [&](RoutingListener* l) { return factory->create(l, true); }, staffing,
-                           options, sink);
+    auto stats = runReplay(table, factory->configuredQueues(), makeRouter, staffing, options,
+                           sink);
     if (!stats.ok()) {
       io.err << "kefu replay: " << stats.status().message() << "\n";
       return 2;
@@ -531,7 +566,9 @@ class ReplayPlugin : public Plugin {
                          {"left_at_max_wait", stats->maxWait},
                          {"unserved_at_end", stats->unservedAtEnd},
                          {"overflowed", stats->overflowed},
-                         {"sampled_handle_times", stats->sampledHandles}};
+                         {"sampled_handle_times", stats->sampledHandles},
+                         {"wrap_up_seconds", options.wrapUp.count()}};
+    if (!calibration.is_null()) simJson["replay"]["calibration"] = calibration;
     if (auto s = calls::writeReport(out, obsJson, &simJson); !s.ok()) {
       io.err << "kefu replay: " << s.message() << "\n";
       return 1;

@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "kefu_server.h"
 
@@ -64,6 +67,26 @@ TEST_CASE("kefu gen-calls writes a log that kefu replay replays on the router",
   INFO(f.out << f.err);
   CHECK(f.code == 0);
   CHECK_THAT(f.out, Catch::Contains("6 agents (fixed:6)"));
+
+  // Calibration fits a wrap-up, reports it and replays with it.
+  auto calibrated = replay;
+  calibrated.push_back("--calibrate");
+  auto c = kefuRun(dir, calibrated);
+  INFO(c.out << c.err);
+  REQUIRE(c.code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(c.out, m,
+                            std::regex(R"(calibrated wrap_up_seconds = (\d+) in (\d+))")));
+  auto report = nlohmann::json::parse(std::ifstream(dir / "report" / "report.json"));
+  const auto& fit = report["simulated"]["replay"]["calibration"];
+  CHECK(fit["wrap_up_seconds"].get<int>() == std::stoi(m[1]));
+  CHECK(report["simulated"]["replay"]["wrap_up_seconds"].get<int>() == std::stoi(m[1]));
+  CHECK(fit["runs"].get<int>() == std::stoi(m[2]));
+  CHECK(fit["runs"].get<int>() <= 14);
+  double target = fit["observed_answered_share"].get<double>();
+  CHECK(target > 0);
+  CHECK(target <= 1);
+  CHECK(fit.contains("simulated_answered_share"));
 
   auto parse = kefuRun(dir, {"replay", "--config", (dir / "deploy.toml").string(), "--data-dir",
                              dir.path().string(), "--calls", log, "--parse-only"});

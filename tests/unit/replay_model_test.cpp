@@ -10,6 +10,7 @@
 #include <random>
 
 #include "acd_engine.h"
+#include "calibrate.h"
 #include "gen_calls.h"
 #include "replay_model.h"
 #include "test_support.h"
@@ -177,6 +178,43 @@ TEST_CASE("Replay is deterministic for a given seed", "[replay]") {
   CHECK(run(12) != first);
 }
 
+TEST_CASE("Calibration fits the wrap-up to the log's answered share", "[replay]") {
+  CallTable t = busyLog();  // half of the queued calls answered in the "log"
+  REQUIRE(kefu::replay::observedAnsweredShare(t) == Approx(0.5));
+  Model m;
+  ReplayOptions o;
+  o.seed = 5;
+  SECTION("enough agents: a wrap-up brings the answered share down to the log's") {
+    auto staffing = kefu::replay::fixedStaffing(t, 6);
+    auto cal = kefu::replay::calibrateWrapUp(t, m.queues, m.maker(), staffing, o);
+    REQUIRE(cal.ok());
+    CHECK_FALSE(cal->belowWithoutWrapUp);
+    CHECK_FALSE(cal->aboveAtLimit);
+    CHECK(cal->wrapUpSeconds > 0);
+    CHECK(cal->runs <= 14);
+    CHECK(std::abs(cal->simulatedShare - 0.5) < 0.02);
+    // The fitted wrap-up reproduces the share it reports, and one second less answers more.
+    auto answered = [&](int wrap) {
+      ReplayOptions with = o;
+      with.wrapUp = std::chrono::seconds(wrap);
+      Collected got;
+      REQUIRE(kefu::replay::runReplay(t, m.queues, m.maker(), staffing, with, got.sink()).ok());
+      return double(got.answered) / double(got.answered + got.abandoned);
+    };
+    CHECK(answered(cal->wrapUpSeconds) == Approx(cal->simulatedShare));
+    CHECK(answered(0) > cal->simulatedShare + 0.05);
+  }
+  SECTION("too few agents: nothing to fit, and it says so") {
+    auto cal = kefu::replay::calibrateWrapUp(t, m.queues, m.maker(),
+                                             kefu::replay::fixedStaffing(t, 1), o);
+    REQUIRE(cal.ok());
+    CHECK(cal->belowWithoutWrapUp);
+    CHECK(cal->wrapUpSeconds == 0);
+    CHECK(cal->runs == 1);
+    CHECK(cal->simulatedShare < 0.5);
+  }
+}
+
 TEST_CASE("Observed staffing signs the log's agents in for their shift blocks", "[replay]") {
   CallTable t;
   auto served = [&](int minute, int minutes, const std::string& agent) {
@@ -215,6 +253,39 @@ TEST_CASE("Observed staffing signs the log's agents in for their shift blocks", 
   CHECK(s->agents == 2);
   CHECK(got.answered == 4);
   CHECK(presence.size() == 3);
+}
+
+TEST_CASE("A shift that ends in wrap-up signs out after it and the next shift serves",
+          "[replay]") {
+  CallTable t;
+  for (int minute : {8, 61}) {
+    CallRecord r;
+    r.type = "PS";
+    r.line = static_cast<uint64_t>(minute);
+    r.arrivalMs = r.serviceStartMs = kT0 + minute * 60'000LL;
+    r.serviceEndMs = r.arrivalMs + 60'000;
+    r.outcome = Outcome::kAnswered;
+    r.agent = "X";
+    t.add(r);
+  }
+  t.finish();
+  // The first call ends at minute 9, its two-minute wrap-up one minute after the shift.
+  std::vector<kefu::replay::Shift> shifts{{"X", kT0, kT0 + 10 * 60'000},
+                                          {"X", kT0 + 60 * 60'000, kT0 + 70 * 60'000}};
+  ReplayOptions o;
+  o.wrapUp = std::chrono::seconds(120);
+  Model m;
+  Collected got;
+  std::vector<std::pair<int64_t, int64_t>> presence;
+  ReplaySink sink = got.sink();
+  sink.presence = [&](const std::string&, int64_t from, int64_t to) {
+    presence.push_back({(from - kT0) / 60'000, (to - kT0) / 60'000});
+  };
+  REQUIRE(kefu::replay::runReplay(t, m.queues, m.maker(), shifts, o, sink).ok());
+  CHECK(got.answered == 2);
+  REQUIRE(presence.size() == 2);
+  CHECK(presence[0] == std::pair<int64_t, int64_t>(0, 11));
+  CHECK(presence[1] == std::pair<int64_t, int64_t>(60, 70));
 }
 
 TEST_CASE("Fixed and scheduled staffing", "[replay]") {
