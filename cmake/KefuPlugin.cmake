@@ -18,5 +18,7 @@ function(kefu_add_plugin name)
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${KEFU_INSTALL_PLUGIN_DIR})
+    # For the kefu-runtime target: what a deployment runs, without the tests.
+    set_property(GLOBAL APPEND PROPERTY KEFU_RUNTIME_PLUGINS ${target})
   endif()
 endfunction()

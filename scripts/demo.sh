@@ -21,7 +21,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $format == anonymous-bank || -z $format ]] || format=$(realpath "$format")
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --runtime
 build_dir=${KEFU_BUILD_DIR:-build}
 kefu="$build_dir/bin/kefu"
 config=samples/deploy/default.toml

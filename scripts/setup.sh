@@ -4,11 +4,18 @@
 # missing or at another version, and rebuilds only what changed.
 #
 #   scripts/setup.sh            # packages + build
+#   scripts/setup.sh --runtime  # packages + the host and its plugins only (no tests)
 #   KEFU_BUILD_DIR=out scripts/setup.sh
 #   KEFU_TEST_PACKAGES=1 scripts/setup.sh   # also scripts/debian-test-packages.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${KEFU_BUILD_DIR:-build}
+targets=()
+case "${1:-}" in
+  '') ;;
+  --runtime) targets=(--target kefu-runtime) ;;
+  *) echo "usage: scripts/setup.sh [--runtime]" >&2; exit 2 ;;
+esac
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
@@ -34,4 +41,4 @@ if [ ${#wanted[@]} -gt 0 ]; then
 fi
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$build_dir" -j2
+cmake --build "$build_dir" -j2 "${targets[@]}"
