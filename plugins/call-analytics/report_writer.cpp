@@ -565,7 +565,8 @@ Status writeReport(const std::string& dir, const nlohmann::json& observed,
   auto cleanUp = [&] {
     for (const auto& t : tmps) fs::remove(t, ec);
   };
-  Status s = writeTemp(tmps[0], json.dump(2) + "\n");
+  // A log's bytes need not be UTF-8 (names, bad-row reasons): replaced, not thrown on.
+  Status s = writeTemp(tmps[0], json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   if (s.ok()) s = writeTemp(tmps[1], html);
   for (int i = 0; i < 2 && s.ok(); ++i) {
     fs::rename(tmps[i], files[i], ec);
