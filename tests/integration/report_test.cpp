@@ -120,6 +120,29 @@ TEST_CASE("kefu report exits 1 and leaves nothing when report.html cannot be rep
   CHECK(under.code == 1);
 }
 
+TEST_CASE("kefu report honours the value of --pseudonymise-agents", "[integration][report]") {
+  TempDir dir;
+  auto log = dir.write("calls.txt", kLog);
+  auto out = dir / "rep";
+  auto agentKey = [&](const std::string& flag) {
+    auto r = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string(), flag});
+    INFO(flag << ": " << r.out << r.err);
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(kefu::test::readFile(out / "report.json"));
+    REQUIRE(j["by_agent"].size() == 1);
+    return j["by_agent"][0]["key"].get<std::string>();
+  };
+  for (const char* off : {"--pseudonymise-agents=no", "--pseudonymise-agents=false",
+                          "--pseudonymise-agents=0"}) {
+    CHECK(agentKey(off) == "DORIT");
+  }
+  CHECK(agentKey("--pseudonymise-agents=yes") == "agent-01");
+  auto maybe = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string(),
+                             "--pseudonymise-agents=maybe"});
+  CHECK(maybe.code == 2);
+  CHECK_THAT(maybe.err, Catch::Contains("--pseudonymise-agents is a flag"));
+}
+
 TEST_CASE("kefu report shows control characters of bad rows escaped and reads past a huge "
           "line",
           "[integration][report]") {
