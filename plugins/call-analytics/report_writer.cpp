@@ -521,6 +521,20 @@ Status writeTemp(const std::filesystem::path& tmp, const std::string& text) {
 
 }  // namespace
 
+nlohmann::json inputSummary(const std::string& file, const std::string& format,
+                            const CallReader& r) {
+  Json samples = Json::array();
+  for (size_t i = 0; i < r.badRows().size() && i < 20; ++i) {
+    samples.push_back({{"line", r.badRows()[i].line}, {"reason", r.badRows()[i].reason}});
+  }
+  return {{"file", std::filesystem::path(file).filename().string()},
+          {"format", std::filesystem::path(format).filename().string()},
+          {"rows", r.rowsRead()},
+          {"bad_rows", r.badRowCount()},
+          {"bad_row_samples", std::move(samples)},
+          {"corrections", r.corrections()}};
+}
+
 Status writeReport(const std::string& dir, const nlohmann::json& observed,
                    const nlohmann::json* simulated) {
   namespace fs = std::filesystem;

@@ -331,6 +331,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
   if (!in) return Status::invalidArgument(path + ": cannot open the schedule");
   std::string line;
   if (!std::getline(in, line)) return Status::invalidArgument(path + ": the schedule is empty");
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM, as spreadsheets write
   auto header = splitCsv(line);
   auto col = [&](const char* name) {
     auto it = std::find(header.begin(), header.end(), name);
