@@ -296,6 +296,12 @@ TEST_CASE("Schedules refuse impossible dates empty files and double-booked agent
   REQUIRE_FALSE(feb30.ok());
   CHECK_THAT(feb30.status().message(), Catch::Contains("plan.csv:2: start '2026-02-30 07:00'"));
   CHECK_FALSE(load("start,end,count\n2026-02-01 07:00,2026-02-01 24:30,2\n").ok());
+  // Control characters of the file show escaped.
+  auto esc = load("start,end,count\n2026-02-01 07:00\x1b[31m,2026-02-01 09:00,2\n");
+  REQUIRE_FALSE(esc.ok());
+  CHECK_THAT(esc.status().message(), Catch::Contains("start '2026-02-01 07:00\\x1b[31m'"));
+  // A byte order mark before the header, as spreadsheets write it, is skipped.
+  CHECK(load("\xEF\xBB\xBFstart,end,count\r\n2026-02-01 07:00,2026-02-01 09:00,2\r\n").ok());
   CHECK_FALSE(load("start,end,count\n2026-02-01 07:00x,2026-02-01 09:00,2\n").ok());
   CHECK(load("start,end,count\n2026-02-28 07:00,2026-02-28 24:00,2\n").ok());
 
