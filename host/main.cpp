@@ -231,8 +231,20 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
     kefu::CliArgs args;
     for (const auto& opt : b->command->options) {
       CLI::Option* o = b->options[opt.name];
-      if (o->count() > 0) {
-        args.values[opt.name] = opt.flag ? std::vector<std::string>{} : b->values[opt.name];
+      if (o->count() > 0 && opt.flag) {
+        // CLI11 lets a flag take a value (--flag=no); the last one given counts, as for
+        // the host's own flags, so that --flag=false is not read as --flag.
+        bool on = false;
+        try {
+          on = o->as<bool>();
+        } catch (const CLI::Error&) {
+          std::cerr << "kefu: " << opt.name << " is a flag: give it alone, or =true or =false "
+                    << "(got '" << o->results().back() << "')\n";
+          return 2;
+        }
+        if (on) args.values[opt.name] = {};
+      } else if (o->count() > 0) {
+        args.values[opt.name] = b->values[opt.name];
       } else if (!opt.flag && !opt.defaultValue.empty()) {
         args.values[opt.name] = {opt.defaultValue};
       }

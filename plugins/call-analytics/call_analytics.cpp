@@ -96,7 +96,7 @@ int runReport(const CliArgs& a, CliIo& io) {
   o.repeatWindow = std::chrono::hours(window);
   o.interval = std::chrono::minutes(interval);
   o.shiftGap = std::chrono::minutes(gap);
-  o.pseudonymiseAgents = a.has("--pseudonymise-agents");
+  o.pseudonymiseAgents = a.has("--pseudonymise-agents");  // the host honours =no
 
   auto reader = openCallLog(file, format);
   if (!reader.ok()) {
@@ -117,16 +117,7 @@ int runReport(const CliArgs& a, CliIo& io) {
   CallReader& r = **reader;
 
   Json report = acc.finish();
-  Json samples = Json::array();
-  for (size_t i = 0; i < r.badRows().size() && i < 20; ++i) {
-    samples.push_back({{"line", r.badRows()[i].line}, {"reason", r.badRows()[i].reason}});
-  }
-  report["input"] = {{"file", std::filesystem::path(file).filename().string()},
-                     {"format", std::filesystem::path(format).filename().string()},
-                     {"rows", r.rowsRead()},
-                     {"bad_rows", r.badRowCount()},
-                     {"bad_row_samples", std::move(samples)},
-                     {"corrections", r.corrections()}};
+  report["input"] = inputSummary(file, format, r);
 
   io.err << "kefu report: " << r.rowsRead() << " rows read from " << file << ", "
          << r.badRowCount() << " bad row" << (r.badRowCount() == 1 ? "" : "s") << " skipped\n";

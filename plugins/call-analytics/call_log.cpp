@@ -59,16 +59,7 @@ bool LineSource::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buf_.size()) {
-    if (buf_.size() >= kMaxLineBytes) {
-      // No end of line in 16 MiB: not a text log, or a broken one; stop rather than grow.
-      stopReason_ = "line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB";
-      eof_ = true;
-      begin_ = end_ = 0;
-      return false;
-    }
-    buf_.resize(buf_.size() * 2);
-  }
+  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);  // next() caps it at kMaxLineBytes
   while (true) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n < 0 && errno == EINTR) continue;
@@ -80,6 +71,42 @@ bool LineSource::fill() {
     end_ += static_cast<size_t>(n);
     return true;
   }
+}
+
+// No end of line in kMaxLineBytes: not a text log, or a broken line. Reads on to the end of
+// the line through the buffer it has, so that one such line costs no more memory.
+void LineSource::skipLongLine() {
+  uint64_t skipped = end_ - begin_;
+  bool ended = false;
+  begin_ = end_ = 0;
+  while (true) {
+    ssize_t n = ::read(fd_, buf_.data(), buf_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0) stopReason_ = std::string("read error: ") + std::strerror(errno);
+      eof_ = true;
+      break;
+    }
+    const void* nl = std::memchr(buf_.data(), '\n', static_cast<size_t>(n));
+    if (nl) {
+      size_t len = static_cast<const char*>(nl) - buf_.data();
+      skipped += len + 1;
+      ended = true;
+      begin_ = len + 1;
+      end_ = static_cast<size_t>(n);
+      break;
+    }
+    skipped += static_cast<uint64_t>(n);
+  }
+  consumed_ += skipped;
+  ++lineNo_;
+  longLine_ = lineNo_;
+  longLineBytes_ = skipped - (ended ? 1 : 0);
+}
+
+std::string LineSource::longLineReason() const {
+  return "line of " + std::to_string(longLineBytes_) + " bytes is longer than the " +
+         std::to_string(kMaxLineBytes >> 20) + " MiB a row may have: skipped";
 }
 
 bool LineSource::next(std::string_view& line) {
@@ -94,6 +121,11 @@ bool LineSource::next(std::string_view& line) {
       if (len > 0 && start[len - 1] == '\r') --len;
       line = std::string_view(start, len);
       ++lineNo_;
+      return true;
+    }
+    if (!eof_ && end_ - begin_ >= kMaxLineBytes) {
+      skipLongLine();
+      line = {};
       return true;
     }
     if (eof_ || !fill()) {
@@ -425,6 +457,7 @@ class AnonymousBankReader : public ReaderBase {
       return Status::invalidArgument(path + ": empty; an anonymous-bank log starts with the "
                                      "header line (vru+line, call_id, ...)");
     }
+    if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM
     std::array<std::string_view, 17> f;
     size_t n = splitFields(line, '\t', f.data(), f.size());
     if (n != f.size()) {
@@ -466,7 +499,7 @@ class AnonymousBankReader : public ReaderBase {
     }
     RawTimes raw;
     if (!parseYymmdd(f[5], raw.dayMs)) {
-      reason = "date '" + std::string(f[5]) + "' is not a valid yymmdd date";
+      reason = "date '" + visible(f[5]) + "' is not a valid yymmdd date";
       return false;
     }
     // vru_entry and vru_exit always happened, so 0:00:00 there is midnight.
@@ -475,7 +508,7 @@ class AnonymousBankReader : public ReaderBase {
       int col = kClockCols[i];
       bool ok = i < 2 ? parseClock(f[col], raw.t[i]) : optionalClock(f[col], raw.t[i]);
       if (!ok) {
-        reason = std::string(kBankColumns[col]) + " '" + std::string(f[col]) +
+        reason = std::string(kBankColumns[col]) + " '" + visible(f[col]) +
                  "' is not a time H:MM:SS";
         return false;
       }
@@ -483,9 +516,10 @@ class AnonymousBankReader : public ReaderBase {
     int64_t priority = 0;
     for (auto [col, dst] : {std::pair{11, &raw.queueSeconds}, std::pair{15, &raw.serviceSeconds},
                             std::pair{3, &priority}}) {
-      if (!parseInt(f[col], *dst) || *dst < 0) {
-        reason = std::string(kBankColumns[col]) + " '" + std::string(f[col]) +
-                 "' is not a non-negative integer";
+      static_assert(kMaxPriority == kMaxDurationSeconds, "one range for the three columns");
+      if (!parseIntIn(f[col], 0, kMaxPriority, *dst)) {
+        reason = std::string(kBankColumns[col]) + " '" + visible(f[col]) +
+                 "' is not a whole number from 0 to " + std::to_string(kMaxPriority);
         return false;
       }
     }
@@ -498,7 +532,7 @@ class AnonymousBankReader : public ReaderBase {
     } else if (o == "PHANTOM") {
       oc = RawOutcome::kPhantom;
     } else {
-      reason = "outcome '" + std::string(o) + "' is not AGENT, HANG or PHANTOM";
+      reason = "outcome '" + visible(o) + "' is not AGENT, HANG or PHANTOM";
       return false;
     }
     if (f[0].empty() || f[1].empty()) {
@@ -547,7 +581,7 @@ Result<std::unique_ptr<CallReader>> openCallLog(const std::string& path,
   if (format.size() > 5 && format.compare(format.size() - 5, 5, ".toml") == 0) {
     return openMappedCallLog(path, format);
   }
-  return Status::invalidArgument("unknown call-log format '" + format +
+  return Status::invalidArgument("unknown call-log format '" + visible(format) +
                                  "': expected 'anonymous-bank' or a mapping file *.toml");
 }
 

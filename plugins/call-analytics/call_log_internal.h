@@ -32,13 +32,17 @@ class LineSource {
   // 1-based number of the line last returned.
   uint64_t lineNo() const { return lineNo_; }
   uint64_t bytesConsumed() const { return consumed_; }
-  // Why reading stopped before the end of the file (a read error, a line longer than
-  // kMaxLineBytes); empty after a clean end.
+  // Why reading stopped before the end of the file (a read error); empty after a clean end.
   const std::string& stopReason() const { return stopReason_; }
+  // A line longer than kMaxLineBytes is skipped to its end of line (memory stays bounded)
+  // and returned empty; longLine() is then its number and longLineReason() says why.
+  uint64_t longLine() const { return longLine_; }
+  std::string longLineReason() const;
   static constexpr size_t kMaxLineBytes = 16 << 20;
 
  private:
   bool fill();
+  void skipLongLine();
 
   std::string path_;
   int fd_ = -1;
@@ -47,6 +51,7 @@ class LineSource {
   bool eof_ = false;
   uint64_t lineNo_ = 0;
   uint64_t consumed_ = 0;
+  uint64_t longLine_ = 0, longLineBytes_ = 0;
   std::string stopReason_;
 };
 
@@ -59,6 +64,18 @@ bool parseClock(std::string_view s, int64_t& ms);
 // "990201" -> milliseconds since the epoch of that day's midnight (yy < 70 is 20yy).
 bool parseYymmdd(std::string_view s, int64_t& dayMs);
 bool parseInt(std::string_view s, int64_t& v);
+// parseInt within [lo, hi]: numbers are range-checked so that none wraps silently.
+inline bool parseIntIn(std::string_view s, int64_t lo, int64_t hi, int64_t& v) {
+  return parseInt(s, v) && v >= lo && v <= hi;
+}
+// The range of priorities and of duration columns (seconds): what an int holds, and far
+// below what milliseconds of an int64_t hold.
+constexpr int64_t kMaxPriority = 2147483647, kMinPriority = -kMaxPriority - 1;
+constexpr int64_t kMaxDurationSeconds = 2147483647;
+// Dates a log may hold: 1970-01-01 (times before the epoch would read as "did not happen")
+// to 9999-12-31; kEndMs is the first millisecond after.
+constexpr int64_t kFirstYear = 1970, kLastYear = 9999;
+constexpr int64_t kEndMs = 253'402'300'800'000;
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
 void civilFromDays(int64_t days, int64_t& y, unsigned& m, unsigned& d);
@@ -132,15 +149,21 @@ class ReaderBase : public CallReader {
     ++badCount_;
     if (bad_.size() < kKeptBadRows) bad_.push_back({line, std::move(reason)});
   }
-  // The row loop of every reader: blank lines are skipped, a row `parse` refuses is kept as
-  // a bad row, and the end notes a source that stopped early. A template, not a virtual
-  // parse step, so that the per-row call stays inlined.
+  // The row loop of every reader: blank lines are skipped, a row `parse` refuses and an
+  // over-long line are kept as bad rows, and the end notes a source that stopped early. A
+  // template, not a virtual parse step, so that the per-row call stays inlined.
   template <class Parse>
   bool nextRow(CallRecord& out, Parse&& parse) {
     std::string_view line;
     std::string reason;
     while (src_.next(line)) {
-      if (line.empty()) continue;
+      if (line.empty()) {
+        if (src_.longLine() == src_.lineNo()) {
+          ++rows_;
+          addBad(src_.lineNo(), src_.longLineReason());
+        }
+        continue;
+      }
       ++rows_;
       if (parse(line, out, reason)) return true;
       addBad(src_.lineNo(), std::move(reason));

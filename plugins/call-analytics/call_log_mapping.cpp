@@ -34,7 +34,9 @@ struct TimeFormat {
   bool parse(std::string_view s, int64_t& out) const {
     if (kind != kPattern) {
       int64_t v;
-      if (!parseInt(s, v) || v < 0) return false;
+      if (!parseIntIn(s, 0, kind == kEpochSeconds ? kEndMs / 1000 - 1 : kEndMs - 1, v)) {
+        return false;
+      }
       out = kind == kEpochSeconds ? v * 1000 : v;
       return true;
     }
@@ -89,7 +91,7 @@ struct TimeFormat {
       out = tod;
       return true;
     }
-    if (!validDate(y, mo, d)) return false;
+    if (y < kFirstYear || !validDate(y, mo, d)) return false;
     out = daysFromCivil(y, mo, d) * kDayMs + tod;
     return true;
   }
@@ -160,6 +162,13 @@ class MappingParser {
     keep(onlyKeys(root, "", kTop));
     keep(charKey(root, "delimiter", m.delimiter, false));
     keep(charKey(root, "quote", m.quote, true));
+    if (m.quote != 0 && m.delimiter == m.quote) {
+      // Every quoted field would end at its own delimiter: nothing could be read.
+      bool byDelimiter = root.get("delimiter") != nullptr;
+      keep(error(*root.get(byDelimiter ? "delimiter" : "quote"),
+                 byDelimiter ? "delimiter" : "quote",
+                 "the delimiter and the quote character must differ (quote = \"\" for none)"));
+    }
     if (auto* n = root.get("header")) {
       if (!n->is_boolean()) {
         keep(error(*n, "header", "must be true or false"));
@@ -231,7 +240,7 @@ class MappingParser {
         for (auto& v : values) {
           if (!m.outcomes.emplace(v, kValues[c]).second) {
             keep(error(*oc->as_table()->get(kClasses[c]), "outcomes." + kClasses[c],
-                       "the value '" + v + "' is listed under two outcomes"));
+                       "the value '" + visible(v) + "' is listed under two outcomes"));
           }
         }
       }
@@ -266,7 +275,7 @@ class MappingParser {
     for (auto&& [k, v] : t) {
       if (std::find(accepted.begin(), accepted.end(), k.str()) != accepted.end()) continue;
       found += (found.empty() ? "" : "\n") + at(file_, k.source()) + ": " +
-               (prefix.empty() ? "" : prefix + ".") + std::string(k.str()) +
+               (prefix.empty() ? "" : prefix + ".") + visible(k.str()) +
                ": unknown key (accepted: " + list + ")";
     }
     return found.empty() ? Status() : Status::invalidArgument(found);
@@ -334,7 +343,7 @@ class MappingParser {
       if (s[i] != '%') continue;
       char c = i + 1 < s.size() ? s[i + 1] : '\0';
       if (std::string_view("YymdHMSf%").find(c) == std::string_view::npos || c == '\0') {
-        return error(*n, key, std::string("unknown conversion '%") + c +
+        return error(*n, key, "unknown conversion '%" + visible(std::string_view(&c, 1)) +
                                   "' (accepted: %Y %y %m %d %H %M %S %f %%)");
       }
       seen += c;
@@ -387,7 +396,8 @@ class MappedReader : public ReaderBase {
         if (m_.column[f] < 0) {
           std::string have;
           for (auto& h : fields_) have += (have.empty() ? "" : ", ") + visible(trim(h));
-          return Status::invalidArgument(path + ":1: no column named '" + m_.columnName[f] +
+          return Status::invalidArgument(path + ":1: no column named '" +
+                                         visible(m_.columnName[f]) +
                                          "' (" + m_.where[f] + "); the header has: " + have);
         }
       }
@@ -473,6 +483,17 @@ class MappedReader : public ReaderBase {
     return false;
   }
 
+  // What a format accepts beyond its pattern, for messages.
+  static std::string rangeText(const TimeFormat& f) {
+    if (f.kind == TimeFormat::kEpochSeconds) {
+      return " (a whole number from 0 to " + std::to_string(kEndMs / 1000 - 1) + ")";
+    }
+    if (f.kind == TimeFormat::kEpochMillis) {
+      return " (a whole number from 0 to " + std::to_string(kEndMs - 1) + ")";
+    }
+    return f.hasDate ? " (years 1970 to 9999)" : "";
+  }
+
   std::string columnText(int f) const {
     return "column " + std::to_string(m_.column[f] + 1) + " (" + kFieldNames[f] + ")";
   }
@@ -492,8 +513,8 @@ class MappedReader : public ReaderBase {
     if (raw.dateMode) {
       std::string_view d = value(fDate);
       if (!m_.date.parse(d, raw.dayMs)) {
-        reason = columnText(fDate) + ": '" + std::string(d) + "' does not match date_format '" +
-                 m_.date.pattern + "'";
+        reason = columnText(fDate) + ": '" + visible(d) + "' does not match date_format '" +
+                 visible(m_.date.pattern) + "'" + rangeText(m_.date);
         return false;
       }
     }
@@ -503,9 +524,9 @@ class MappedReader : public ReaderBase {
       std::string_view v = value(f);
       if (na(v) && f != fArrival) continue;
       if (!timeFormat_->parse(v, raw.t[s])) {
-        reason = columnText(f) + ": '" + std::string(v) + "' does not match " +
+        reason = columnText(f) + ": '" + visible(v) + "' does not match " +
                  (raw.dateMode ? "time_format '" : "datetime_format '") +
-                 timeFormat_->pattern + "'";
+                 visible(timeFormat_->pattern) + "'" + rangeText(*timeFormat_);
         return false;
       }
     }
@@ -514,16 +535,19 @@ class MappedReader : public ReaderBase {
       std::string_view v = value(f);
       int64_t& dst = f == fQueueSeconds ? raw.queueSeconds : raw.serviceSeconds;
       if (na(v)) continue;
-      if (!parseInt(v, dst) || dst < 0) {
-        reason = columnText(f) + ": '" + std::string(v) + "' is not a whole number of seconds";
+      if (!parseIntIn(v, 0, kMaxDurationSeconds, dst)) {
+        reason = columnText(f) + ": '" + visible(v) +
+                 "' is not a whole number of seconds from 0 to " +
+                 std::to_string(kMaxDurationSeconds);
         return false;
       }
     }
     int64_t priority = 0;
     if (m_.column[fPriority] >= 0 && !na(value(fPriority)) &&
-        !parseInt(value(fPriority), priority)) {
-      reason = columnText(fPriority) + ": '" + std::string(value(fPriority)) +
-               "' is not an integer";
+        !parseIntIn(value(fPriority), kMinPriority, kMaxPriority, priority)) {
+      reason = columnText(fPriority) + ": '" + visible(value(fPriority)) +
+               "' is not an integer from " + std::to_string(kMinPriority) + " to " +
+               std::to_string(kMaxPriority);
       return false;
     }
     RawOutcome oc = RawOutcome::kDerive;
@@ -531,7 +555,7 @@ class MappedReader : public ReaderBase {
       std::string_view v = value(fOutcome);
       auto it = m_.outcomes.find(std::string(v));
       if (it == m_.outcomes.end()) {
-        reason = columnText(fOutcome) + ": '" + std::string(v) +
+        reason = columnText(fOutcome) + ": '" + visible(v) +
                  "' is not listed in [outcomes] of " + mappingFile_;
         return false;
       }

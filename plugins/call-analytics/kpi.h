@@ -57,6 +57,11 @@ class KpiAccumulator {
   std::unique_ptr<Impl> impl_;
 };
 
+// The "input" object of report.json: file and format names, rows, bad rows (the first 20
+// as samples) and corrections, as read by `reader` after its last row.
+nlohmann::json inputSummary(const std::string& file, const std::string& format,
+                            const CallReader& reader);
+
 // Writes DIR/report.json and a self-contained DIR/report.html (no network access needed to
 // view it). `simulated`, when not null, is shown beside `observed` (the replay's output).
 Status writeReport(const std::string& dir, const nlohmann::json& observed,

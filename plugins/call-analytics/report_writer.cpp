@@ -521,6 +521,20 @@ Status writeTemp(const std::filesystem::path& tmp, const std::string& text) {
 
 }  // namespace
 
+nlohmann::json inputSummary(const std::string& file, const std::string& format,
+                            const CallReader& r) {
+  Json samples = Json::array();
+  for (size_t i = 0; i < r.badRows().size() && i < 20; ++i) {
+    samples.push_back({{"line", r.badRows()[i].line}, {"reason", r.badRows()[i].reason}});
+  }
+  return {{"file", std::filesystem::path(file).filename().string()},
+          {"format", std::filesystem::path(format).filename().string()},
+          {"rows", r.rowsRead()},
+          {"bad_rows", r.badRowCount()},
+          {"bad_row_samples", std::move(samples)},
+          {"corrections", r.corrections()}};
+}
+
 Status writeReport(const std::string& dir, const nlohmann::json& observed,
                    const nlohmann::json* simulated) {
   namespace fs = std::filesystem;
@@ -565,7 +579,8 @@ Status writeReport(const std::string& dir, const nlohmann::json& observed,
   auto cleanUp = [&] {
     for (const auto& t : tmps) fs::remove(t, ec);
   };
-  Status s = writeTemp(tmps[0], json.dump(2) + "\n");
+  // A log's bytes need not be UTF-8 (names, bad-row reasons): replaced, not thrown on.
+  Status s = writeTemp(tmps[0], json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   if (s.ok()) s = writeTemp(tmps[1], html);
   for (int i = 0; i < 2 && s.ok(); ++i) {
     fs::rename(tmps[i], files[i], ec);

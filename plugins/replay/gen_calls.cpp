@@ -175,10 +175,14 @@ void hms(fmt::memory_buffer& b, int s) {
 }  // namespace
 
 Result<int64_t> parseDate(const std::string& s) {
+  // Exactly YYYY-MM-DD: sscanf alone would take "2026-2-3" or "-123-01-01".
+  bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-';
+  for (size_t i = 0; shape && i < s.size(); ++i) {
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) shape = false;
+  }
   int y, m, d;
-  char tail;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-      d < 1 || d > 31 || y < 1970 || y > 9999) {
+  if (!shape || std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 ||
+      d < 1 || d > 31) {
     return Status::invalidArgument("date '" + s + "' is not YYYY-MM-DD");
   }
   static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -187,7 +191,7 @@ Result<int64_t> parseDate(const std::string& s) {
     return Status::invalidArgument("date '" + s + "' does not exist");
   }
   y -= m <= 2;
-  int64_t era = y / 400, yoe = y - era * 400;
+  int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
   int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
@@ -209,6 +213,15 @@ Result<GenStats> generateCalls(const GenOptions& o) {
     return Status::invalidArgument(fmt::format(
         "{} day(s) of {:.0f} calls is more than the {:.0f} calls one run may write", o.days,
         volume, kMaxCalls));
+  }
+  // The log writes yymmdd dates, which readers take as 1970-2069: a day outside would read
+  // back as another century.
+  if (o.startDay < kFirstDay || o.startDay + o.days - 1 > kLastDay) {
+    Civil first = civil(o.startDay), last = civil(o.startDay + o.days - 1);
+    return Status::invalidArgument(fmt::format(
+        "the run covers {:04}-{:02}-{:02} to {:04}-{:02}-{:02}, but the log's two-digit "
+        "years (yymmdd) hold only 1970-01-01 to 2069-12-31",
+        first.y, first.m, first.d, last.y, last.m, last.d));
   }
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(o.out.c_str(), "wb"), &std::fclose);
   // Options were fine: a file that cannot be written is "cannot run" (exit 1), not usage.
@@ -294,7 +307,8 @@ Result<GenStats> generateCalls(const GenOptions& o) {
         queued = true;
         qs = exitIvr;
         qe = exitIvr + c.patience;
-        ++stats.abandoned;
+        // Counted as readers count the row: a hang-up with q_time 0 ended in the IVR.
+        ++(c.patience > 0 ? stats.abandoned : stats.endedInIvr);
       } else {
         served = true;
         ss = exitIvr + c.wait;

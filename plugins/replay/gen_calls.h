@@ -35,6 +35,8 @@ struct GenOptions {
 constexpr int kMaxDays = 3660;
 constexpr double kMaxCallsPerDay = 2'000'000;  // callsPerDay * scale, averaged over the week
 constexpr double kMaxCalls = 100'000'000;       // expected calls of the whole run
+// The days a yymmdd date can name (1970-01-01 to 2069-12-31), in days since 1970-01-01.
+constexpr int64_t kFirstDay = 0, kLastDay = 36524;
 
 struct GenStats {
   uint64_t calls = 0, answered = 0, abandoned = 0, endedInIvr = 0, phantom = 0, agents = 0;

@@ -272,7 +272,13 @@ class ReplayPlugin : public Plugin {
       }
     }
     options_.defaultQueue = cfg.getString("default_queue", "general");
-    options_.highPriorityAt = static_cast<int>(cfg.getInt("high_priority_at", 2));
+    // Below 1 every call of a log without negative priorities would go ahead: no priority.
+    int64_t high = cfg.getInt("high_priority_at", 2);
+    if (high < 1 || high > INT32_MAX) {
+      return cfg.error("high_priority_at", "must be 1 to 2147483647 (a priority no call has "
+                                           "turns priorities off)");
+    }
+    options_.highPriorityAt = static_cast<int>(high);
     int64_t wrap = cfg.getInt("wrap_up_seconds", 0);
     if (wrap < 0 || wrap > 3600) return cfg.error("wrap_up_seconds", "must be 0 to 3600");
     options_.wrapUp = std::chrono::seconds(wrap);
@@ -393,9 +399,11 @@ class ReplayPlugin : public Plugin {
     }
     double seed = 0, sl = 0;
     if (!parseNumber(a.get("--seed"), seed) || seed < 0 || seed != std::floor(seed) ||
-        seed > 1e15 || !parseNumber(a.get("--sl-seconds"), sl) || sl < 1 || sl > 86400) {
-      io.err << "kefu replay: --seed takes a whole number >= 0, --sl-seconds a number from 1 to "
-                "86400\n";
+        seed > 1e15 || !parseNumber(a.get("--sl-seconds"), sl) || sl != std::floor(sl) ||
+        sl < 1 || sl > 3600) {
+      // --sl-seconds as in `kefu report`, so that both reports can be compared.
+      io.err << "kefu replay: --seed takes a whole number >= 0, --sl-seconds a whole number "
+                "from 1 to 3600\n";
       return 2;
     }
     auto factory = ctx_->services().find<RouterFactory>();
@@ -555,11 +563,12 @@ class ReplayPlugin : public Plugin {
     double modelS = secondsSince(t1);
     auto t2 = SteadyClock::now();
     nlohmann::json obsJson = observed.finish();
+    obsJson["input"] = calls::inputSummary(path, a.get("--format"), **reader);
     nlohmann::json simJson = simulated.finish();
     simJson["replay"] = {{"seed", options.seed},
                          {"staffing", mode},
                          {"agents", stats->agents},
-                         {"offered", stats->offered},
+                         {"queued", stats->offered},
                          {"served", stats->served},
                          {"abandoned", stats->abandoned},
                          {"refused_queue_full", stats->refused},
@@ -577,7 +586,7 @@ class ReplayPlugin : public Plugin {
     printSummary(io.out, obsSummary, simSummary);
     char buf[400];
     std::snprintf(buf, sizeof buf,
-                  "replay: %llu calls (%llu offered, %llu bad rows), %d agents (%s), seed %llu; "
+                  "replay: %llu calls (%llu queued, %llu bad rows), %d agents (%s), seed %llu; "
                   "%llu served, %llu abandoned (%llu at max wait, %llu refused, %llu unserved "
                   "at the end)\n"
                   "replay: read %.2f s, model %.2f s, report %.2f s, total %.2f s\n",

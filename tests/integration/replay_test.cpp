@@ -207,3 +207,63 @@ TEST_CASE("kefu check names replay queue keys that routing-acd cannot serve",
   CHECK(std::regex_search(c.err, std::regex(R"(deploy\.toml:\d+:\d+: plugins\.replay\.)"
                                             R"(queue_for_type\.NE: 'webchat' carries chat)")));
 }
+
+TEST_CASE("kefu replay reports its input, counts queued calls and takes a schedule with a BOM",
+          "[integration][replay]") {
+  TempDir dir;
+  auto log = (dir / "calls.txt").string();
+  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  writeDeployment(dir);
+  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
+                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
+                                     (dir / "report").string()};
+  std::ofstream(dir / "plan.csv") << "\xEF\xBB\xBFstart,end,count\r\n"
+                                     "2026-03-02 07:00,2026-03-02 24:00,12\r\n";
+  auto sched = replay;
+  sched.insert(sched.end(), {"--staffing", "schedule:" + (dir / "plan.csv").string()});
+  auto r = kefuRun(dir, sched);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(std::regex_search(r.out, std::regex(R"(replay: \d+ calls \(\d+ queued, 0 bad rows\))")));
+  auto j = nlohmann::json::parse(kefu::test::readFile(dir / "report" / "report.json"));
+  CHECK(j["input"]["file"] == "calls.txt");
+  CHECK(j["input"]["bad_rows"] == 0);
+  CHECK(j["input"]["rows"].get<uint64_t>() > 0);
+  CHECK(j["simulated"]["replay"]["queued"].get<uint64_t>() > 0);
+  CHECK_FALSE(j["simulated"]["replay"].contains("offered"));
+
+  for (const char* sl : {"0", "3601", "20.5"}) {
+    auto bad = replay;
+    bad.insert(bad.end(), {"--sl-seconds", sl});
+    auto b = kefuRun(dir, bad);
+    CHECK(b.code == 2);
+    CHECK_THAT(b.err, Catch::Contains("--sl-seconds a whole number from 1 to 3600"));
+  }
+  auto ok = replay;
+  ok.insert(ok.end(), {"--sl-seconds", "3600"});
+  CHECK(kefuRun(dir, ok).code == 0);
+}
+
+TEST_CASE("kefu replay refuses a high_priority_at below 1 by its key",
+          "[integration][replay]") {
+  TempDir dir;
+  writeDeployment(dir, "high_priority_at = -3\n");
+  auto r = kefuRun(dir, {"check", "--config", (dir / "deploy.toml").string()});
+  INFO(r.out << r.err);
+  CHECK(r.code != 0);
+  CHECK(std::regex_search(r.err, std::regex(R"(deploy\.toml:\d+:\d+: plugins\.replay\.)"
+                                            R"(high_priority_at: must be 1 to 2147483647)")));
+}
+
+TEST_CASE("kefu gen-calls refuses days its yymmdd dates cannot name", "[integration][replay]") {
+  TempDir dir;
+  auto out = (dir / "calls.txt").string();
+  auto late = kefuRun(dir, {"gen-calls", "--out", out, "--start", "2070-01-01"});
+  CHECK(late.code == 2);
+  CHECK_THAT(late.err, Catch::Contains("hold only 1970-01-01 to 2069-12-31"));
+  auto early = kefuRun(dir, {"gen-calls", "--out", out, "--start", "1969-12-31"});
+  CHECK(early.code == 2);
+  CHECK_THAT(early.err, Catch::Contains("1969-12-31 to 1969-12-31") &&
+                            Catch::Contains("hold only 1970-01-01 to 2069-12-31"));
+  CHECK_FALSE(std::filesystem::exists(out));
+}

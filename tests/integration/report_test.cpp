@@ -119,3 +119,57 @@ TEST_CASE("kefu report exits 1 and leaves nothing when report.html cannot be rep
                              (log / "rep").string()});
   CHECK(under.code == 1);
 }
+
+TEST_CASE("kefu report honours the value of --pseudonymise-agents", "[integration][report]") {
+  TempDir dir;
+  auto log = dir.write("calls.txt", kLog);
+  auto out = dir / "rep";
+  auto agentKey = [&](const std::string& flag) {
+    auto r = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string(), flag});
+    INFO(flag << ": " << r.out << r.err);
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(kefu::test::readFile(out / "report.json"));
+    REQUIRE(j["by_agent"].size() == 1);
+    return j["by_agent"][0]["key"].get<std::string>();
+  };
+  for (const char* off : {"--pseudonymise-agents=no", "--pseudonymise-agents=false",
+                          "--pseudonymise-agents=0"}) {
+    CHECK(agentKey(off) == "DORIT");
+  }
+  CHECK(agentKey("--pseudonymise-agents=yes") == "agent-01");
+  auto maybe = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string(),
+                             "--pseudonymise-agents=maybe"});
+  CHECK(maybe.code == 2);
+  CHECK_THAT(maybe.err, Catch::Contains("--pseudonymise-agents is a flag"));
+}
+
+TEST_CASE("kefu report shows control characters of bad rows escaped and reads past a huge "
+          "line",
+          "[integration][report]") {
+  TempDir dir;
+  std::string text(kLog, std::string_view(kLog).find("\r\n") + 2);
+  const std::string good =
+      "AA0101\t1\t111\t2\tPS\t990201\t7:00:00\t7:00:10\t10\t7:00:10\t7:00:40\t30\tAGENT\t"
+      "7:00:40\t7:03:00\t140\tDORIT\r\n";
+  for (int i = 0; i < 8; ++i) text += good;
+  text += std::string(20 << 20, 'x') + "\r\n";
+  text += "AA0101\t2\t0\t0\tPS\t990201\t7:10:00\t7:10:10\t10\t0:00:00\t0:00:00\t0\t"
+          "AG\x1b[31mENT\x07\t7:10:09\t7:12:00\t111\tNO_SERVER\r\n";
+  // Not UTF-8: report.json is still written (the byte replaced).
+  text += "AA0101\t3\t0\t0\tPS\t990201\t7:10:00\t7:10:10\t10\t0:00:00\t0:00:00\t0\t"
+          "\xff\t7:10:09\t7:12:00\t111\tNO_SERVER\r\n";
+  for (int i = 0; i < 8; ++i) text += good;
+  auto log = dir.write("calls.txt", text);
+  auto out = dir / "rep";
+  auto r = kefuRun(dir, {"report", "--calls", log.string(), "--out", out.string()});
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("19 rows read") && Catch::Contains("3 bad rows skipped"));
+  CHECK_THAT(r.err, Catch::Contains(log.string() + ":10: line of 20971521 bytes"));
+  CHECK_THAT(r.err, Catch::Contains(log.string() + ":11: outcome 'AG\\x1b[31mENT\\x07'"));
+  auto j = nlohmann::json::parse(kefu::test::readFile(out / "report.json"));
+  CHECK(j["totals"]["offered"] == 16);
+  CHECK(j["input"]["bad_row_samples"][2]["line"] == 12);
+}

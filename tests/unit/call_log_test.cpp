@@ -413,23 +413,43 @@ TEST_CASE("The February log of the anonymous bank has the counts its README give
   CHECK(unattributed == 491);  // NO_SERVER among AGENT
 }
 
-TEST_CASE("A line longer than the reader accepts stops reading with a bad row", "[calllog]") {
+TEST_CASE("A line longer than the reader accepts is a bad row and reading goes on",
+          "[calllog]") {
   TempDir dir;
-  std::string text = std::string(kHeader) + "\n" +
-                     row({"AA0101", "1", "0", "0", "PS", "990201", "7:00:00", "7:00:05", "5",
+  std::string good = row({"AA0101", "1", "0", "0", "PS", "990201", "7:00:00", "7:00:05", "5",
                           "0:00:00", "0:00:00", "0", "HANG", "0:00:00", "0:00:00", "0",
                           "NO_SERVER"}) +
-                     "\n";
-  text += std::string(kefu::calls::detail::LineSource::kMaxLineBytes + 10, 'x');
+                     "\r\n";
+  const size_t longBytes = kefu::calls::detail::LineSource::kMaxLineBytes + 10;
+  std::string text = std::string(kHeader) + "\r\n";
+  for (int i = 0; i < 8; ++i) text += good;
+  text += std::string(longBytes, 'x') + "\r\n";
+  for (int i = 0; i < 8; ++i) text += good;
+  // A second one at the very end, without an end of line.
+  text += std::string(longBytes, 'y');
   auto file = dir.write("long.txt", text);
   auto reader = openCallLog(file.string(), "anonymous-bank");
   REQUIRE(reader.ok());
   auto calls = readAll(**reader);
-  CHECK(calls.size() == 1);
-  REQUIRE((*reader)->badRowCount() == 1);
-  CHECK((*reader)->badRows()[0].line == 3);
+  CHECK(calls.size() == 16);
+  CHECK((*reader)->rowsRead() == 18);
+  CHECK((*reader)->bytesRead() == text.size());
+  REQUIRE((*reader)->badRowCount() == 2);
+  CHECK((*reader)->badRows()[0].line == 10);
+  CHECK((*reader)->badRows()[1].line == 19);
   CHECK_THAT((*reader)->badRows()[0].reason,
-             Catch::Contains("line longer than 16 MiB; the rest of the file is not read"));
+             Catch::Contains("line of " + std::to_string(longBytes + 1) + " bytes") &&
+                 Catch::Contains("longer than the 16 MiB a row may have: skipped"));
+  CHECK(calls.back().line == 18);
+
+  // The mapping reader shares the line source.
+  auto map = dir.write("bank.toml", "delimiter = \"\\t\"\ndate_format = \"%y%m%d\"\n"
+                                    "not_applicable = [\"0:00:00\"]\n"
+                                    "[columns]\ndate = \"date\"\narrival = \"vru_entry\"\n");
+  auto mapped = openCallLog(file.string(), map.string());
+  REQUIRE(mapped.ok());
+  CHECK(readAll(**mapped).size() == 16);
+  CHECK((*mapped)->badRowCount() == 2);
 }
 
 TEST_CASE("A mapping reports every mistake at once and a missing file plainly", "[calllog]") {
@@ -487,4 +507,141 @@ TEST_CASE("A stray carriage return in the header is shown in the message", "[cal
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("column 17 is 'server\\r', expected "
                                                    "'server'"));
+}
+
+TEST_CASE("Numbers out of range are bad rows, never wrapped", "[calllog]") {
+  TempDir dir;
+  // anonymous-bank: priority, q_time and ser_time fit an int.
+  auto bankRow = [](const char* priority, const char* qTime) {
+    return row({"AA0101", "1", "0", priority, "PS", "990201", "7:00:00", "7:00:05", "5",
+                "7:00:05", "7:00:10", qTime, "HANG", "0:00:00", "0:00:00", "0", "NO_SERVER"});
+  };
+  auto bank = dir.write("bank.txt", std::string(kHeader) + "\n" + bankRow("4294967298", "5") +
+                                        "\n" + bankRow("2", "18446744073709552") + "\n" +
+                                        bankRow("2147483647", "5") + "\n");
+  auto r = openCallLog(bank.string(), "anonymous-bank");
+  REQUIRE(r.ok());
+  auto calls = readAll(**r);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].priority == 2147483647);
+  REQUIRE((*r)->badRowCount() == 2);
+  CHECK((*r)->badRows()[0].reason ==
+        "priority '4294967298' is not a whole number from 0 to 2147483647");
+  CHECK((*r)->badRows()[1].reason ==
+        "q_time '18446744073709552' is not a whole number from 0 to 2147483647");
+
+  // A mapping: epoch timestamps, priorities and durations.
+  auto csv = dir.write("calls.csv",
+                       "at,prio,wait\n"
+                       "18446744073709552,0,\n"   // * 1000 would wrap to 1970
+                       "9223372036854776,0,\n"    // * 1000 would wrap negative
+                       "1700000000,4294967298,\n"  // would read as 2
+                       "1700000000,-2147483648,\n"
+                       "1700000000,0,9999999999999999\n"
+                       "253402300799,0,\n");
+  auto map = dir.write("m.toml", "datetime_format = \"epoch_seconds\"\n[columns]\n"
+                                 "arrival = \"at\"\npriority = \"prio\"\n"
+                                 "queue_seconds = \"wait\"\n");
+  auto m = openCallLog(csv.string(), map.string());
+  REQUIRE(m.ok());
+  calls = readAll(**m);
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].priority == -2147483648LL);
+  CHECK(calls[0].arrivalMs == 1'700'000'000'000LL);
+  CHECK(calls[1].arrivalMs == 253'402'300'799'000LL);
+  const auto& bad = (*m)->badRows();
+  REQUIRE(bad.size() == 4);
+  CHECK(bad[0].line == 2);
+  CHECK_THAT(bad[0].reason, Catch::Contains("'18446744073709552' does not match "
+                                            "datetime_format 'epoch_seconds' (a whole number "
+                                            "from 0 to 253402300799)"));
+  CHECK(bad[1].line == 3);
+  CHECK_THAT(bad[1].reason, Catch::Contains("'9223372036854776' does not match"));
+  CHECK(bad[2].reason ==
+        "column 2 (priority): '4294967298' is not an integer from -2147483648 to 2147483647");
+  CHECK_THAT(bad[3].reason, Catch::Contains("column 3 (queue_seconds): '9999999999999999' is "
+                                            "not a whole number of seconds from 0 to "
+                                            "2147483647"));
+
+  // Dates before 1970 would read as "did not happen" (-1) or as negative times.
+  auto old = dir.write("old.csv", "at\n1969-12-31 23:59:59\n1970-01-01 00:00:00\n");
+  auto iso = dir.write("iso.toml", "[columns]\narrival = \"at\"\n");
+  auto o = openCallLog(old.string(), iso.string());
+  REQUIRE(o.ok());
+  CHECK(readAll(**o).size() == 1);
+  REQUIRE((*o)->badRowCount() == 1);
+  CHECK_THAT((*o)->badRows()[0].reason, Catch::Contains("(years 1970 to 9999)"));
+}
+
+TEST_CASE("Control characters of values are shown escaped in every reason", "[calllog]") {
+  TempDir dir;
+  auto bank = dir.write(
+      "bank.txt",
+      std::string(kHeader) + "\n" +
+          row({"AA0101", "1", "0", "0", "PS", "990201", "7:00:00", "7:00:05", "5", "0:00:00",
+               "0:00:00", "0", "AG\x1b[31mENT\x07", "0:00:00", "0:00:00", "0", "NO_SERVER"}) +
+          "\n" +
+          row({"AA0101", "2", "0", "0", "PS", "99\x1b" "0201", "7:00:00", "7:00:05", "5",
+               "0:00:00", "0:00:00", "0", "HANG", "0:00:00", "0:00:00", "0", "NO_SERVER"}) +
+          "\n" +
+          row({"AA0101", "3", "0", "\x08" "1", "PS", "990201", "7:00:00", "7:00:05", "5",
+               "0:00:00", "0:00:00", "0", "HANG", "0:00:00", "0:00:00", "0", "NO_SERVER"}) +
+          "\n" +
+          row({"AA0101", "4", "0", "0", "PS", "990201", "7:00:00", "7:00:0\x1b", "5",
+               "0:00:00", "0:00:00", "0", "HANG", "0:00:00", "0:00:00", "0", "NO_SERVER"}) +
+          "\n");
+  auto r = openCallLog(bank.string(), "anonymous-bank");
+  REQUIRE(r.ok());
+  CHECK(readAll(**r).empty());
+  const auto& bad = (*r)->badRows();
+  REQUIRE(bad.size() == 4);
+  CHECK(bad[0].reason == "outcome 'AG\\x1b[31mENT\\x07' is not AGENT, HANG or PHANTOM");
+  CHECK(bad[1].reason == "date '99\\x1b0201' is not a valid yymmdd date");
+  CHECK(bad[2].reason == "priority '\\x081' is not a whole number from 0 to 2147483647");
+  CHECK(bad[3].reason == "vru_exit '7:00:0\\x1b' is not a time H:MM:SS");
+
+  auto csv = dir.write("calls.csv", "at,res,prio\n"
+                                    "2026-01-05 10:00:00,ok\x1b,0\n"
+                                    "2026-01-05 10:00:0\x07,ok,0\n"
+                                    "2026-01-05 10:00:00,ok,1\x7f\n");
+  auto map = dir.write("m.toml", "[columns]\narrival = \"at\"\noutcome = \"res\"\n"
+                                 "priority = \"prio\"\n[outcomes]\nanswered = \"ok\"\n");
+  auto m = openCallLog(csv.string(), map.string());
+  REQUIRE(m.ok());
+  CHECK(readAll(**m).empty());
+  const auto& mb = (*m)->badRows();
+  REQUIRE(mb.size() == 3);
+  CHECK_THAT(mb[0].reason, Catch::Contains("'ok\\x1b' is not listed in [outcomes]"));
+  CHECK_THAT(mb[1].reason, Catch::Contains("'2026-01-05 10:00:0\\x07' does not match"));
+  CHECK_THAT(mb[2].reason, Catch::Contains("'1\\x7f' is not an integer"));
+  for (const auto& b : mb) {
+    for (char c : b.reason) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+  }
+}
+
+TEST_CASE("A mapping refuses a delimiter that is the quote character", "[calllog]") {
+  TempDir dir;
+  auto csv = dir.write("calls.csv", "start\n2026-01-05 10:00:00\n");
+  auto open = [&](const std::string& toml) {
+    auto map = dir.write("m.toml", toml);
+    auto r = openCallLog(csv.string(), map.string());
+    REQUIRE_FALSE(r.ok());
+    return r.status().message();
+  };
+  CHECK_THAT(open("delimiter = \"\\\"\"\n[columns]\narrival = \"start\"\n"),
+             Catch::Contains("m.toml:1:13: delimiter: the delimiter and the quote character "
+                             "must differ"));
+  CHECK_THAT(open("quote = \",\"\n[columns]\narrival = \"start\"\n"),
+             Catch::Contains("m.toml:1:9: quote: the delimiter and the quote character"));
+  auto map = dir.write("ok.toml", "delimiter = \"\\\"\"\nquote = \"\"\n[columns]\n"
+                                  "arrival = \"start\"\n");
+  CHECK(openCallLog(csv.string(), map.string()).ok());
+}
+
+TEST_CASE("A UTF-8 byte order mark before the anonymous-bank header is skipped", "[calllog]") {
+  TempDir dir;
+  auto file = dir.write("bom.txt", "\xEF\xBB\xBF" + sampleLog());
+  auto r = openCallLog(file.string(), "anonymous-bank");
+  REQUIRE(r.ok());
+  CHECK(readAll(**r).size() == 10);
 }

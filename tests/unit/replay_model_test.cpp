@@ -7,10 +7,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "acd_engine.h"
 #include "calibrate.h"
+#include "call_log.h"
 #include "gen_calls.h"
 #include "replay_model.h"
 #include "test_support.h"
@@ -365,6 +367,12 @@ TEST_CASE("Schedules refuse impossible dates empty files and double-booked agent
   REQUIRE_FALSE(feb30.ok());
   CHECK_THAT(feb30.status().message(), Catch::Contains("plan.csv:2: start '2026-02-30 07:00'"));
   CHECK_FALSE(load("start,end,count\n2026-02-01 07:00,2026-02-01 24:30,2\n").ok());
+  // Control characters of the file show escaped.
+  auto esc = load("start,end,count\n2026-02-01 07:00\x1b[31m,2026-02-01 09:00,2\n");
+  REQUIRE_FALSE(esc.ok());
+  CHECK_THAT(esc.status().message(), Catch::Contains("start '2026-02-01 07:00\\x1b[31m'"));
+  // A byte order mark before the header, as spreadsheets write it, is skipped.
+  CHECK(load("\xEF\xBB\xBFstart,end,count\r\n2026-02-01 07:00,2026-02-01 09:00,2\r\n").ok());
   CHECK_FALSE(load("start,end,count\n2026-02-01 07:00x,2026-02-01 09:00,2\n").ok());
   CHECK(load("start,end,count\n2026-02-28 07:00,2026-02-28 24:00,2\n").ok());
 
@@ -391,6 +399,10 @@ TEST_CASE("gen-calls refuses impossible dates and volumes beyond its limits", "[
   CHECK_FALSE(kefu::replay::parseDate("2025-02-29").ok());
   CHECK(kefu::replay::parseDate("2024-02-29").ok());
   CHECK(*kefu::replay::parseDate("1970-01-02") == 1);
+  CHECK(*kefu::replay::parseDate("1969-12-31") == -1);
+  CHECK(*kefu::replay::parseDate("2070-01-01") == 36525);
+  CHECK_FALSE(kefu::replay::parseDate("2026-2-3").ok());
+  CHECK_FALSE(kefu::replay::parseDate("-123-01-01").ok());
 
   kefu::test::TempDir dir;
   kefu::replay::GenOptions o;
@@ -413,4 +425,51 @@ TEST_CASE("gen-calls refuses impossible dates and volumes beyond its limits", "[
   auto cannot = kefu::replay::generateCalls(o);
   REQUIRE_FALSE(cannot.ok());
   CHECK(cannot.status().code() == kefu::StatusCode::kUnavailable);
+}
+
+TEST_CASE("gen-calls refuses days its two-digit years cannot name", "[replay]") {
+  kefu::test::TempDir dir;
+  kefu::replay::GenOptions o;
+  o.out = (dir / "calls.txt").string();
+  o.callsPerDay = 10;
+  o.startDay = *kefu::replay::parseDate("2070-01-01");
+  auto late = kefu::replay::generateCalls(o);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.status().code() == kefu::StatusCode::kInvalidArgument);
+  CHECK_THAT(late.status().message(),
+             Catch::Contains("2070-01-01 to 2070-01-01") &&
+                 Catch::Contains("hold only 1970-01-01 to 2069-12-31"));
+  o.startDay = *kefu::replay::parseDate("1969-12-31");
+  CHECK_FALSE(kefu::replay::generateCalls(o).ok());
+  o.startDay = *kefu::replay::parseDate("2069-12-31");
+  o.days = 2;
+  CHECK_FALSE(kefu::replay::generateCalls(o).ok());
+  CHECK_FALSE(std::filesystem::exists(o.out));
+  o.days = 1;
+  REQUIRE(kefu::replay::generateCalls(o).ok());
+  auto reader = kefu::calls::openCallLog(o.out, "anonymous-bank");
+  REQUIRE(reader.ok());
+  kefu::calls::CallRecord r;
+  REQUIRE((*reader)->next(r));
+  CHECK(r.arrivalMs / 86'400'000 == o.startDay);  // read back in 2069, not 1969
+}
+
+TEST_CASE("gen-calls counts its outcomes as the reader reads them", "[replay]") {
+  kefu::test::TempDir dir;
+  kefu::replay::GenOptions o;
+  o.out = (dir / "calls.txt").string();
+  o.days = 7;
+  o.seed = 3;
+  auto stats = kefu::replay::generateCalls(o);
+  REQUIRE(stats.ok());
+  auto reader = kefu::calls::openCallLog(o.out, "anonymous-bank");
+  REQUIRE(reader.ok());
+  std::map<kefu::calls::Outcome, uint64_t> n;
+  kefu::calls::CallRecord r;
+  while ((*reader)->next(r)) ++n[r.outcome];
+  CHECK((*reader)->badRowCount() == 0);
+  CHECK(n[kefu::calls::Outcome::kAnswered] == stats->answered);
+  CHECK(n[kefu::calls::Outcome::kAbandonedInQueue] == stats->abandoned);
+  CHECK(n[kefu::calls::Outcome::kEndedInIvr] == stats->endedInIvr);
+  CHECK(n[kefu::calls::Outcome::kPhantom] == stats->phantom);
 }

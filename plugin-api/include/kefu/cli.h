@@ -31,7 +31,7 @@ struct CliOption {
   std::string name;  // "--limit"
   std::string help;
   bool required = false;
-  // A flag takes no value; CliArgs::has() tells whether it was given.
+  // A flag takes no value (=false, =no, =0: not given); CliArgs::has() tells if it was given.
   bool flag = false;
   // Shown in --help and returned by CliArgs::get() when the option is absent.
   std::string defaultValue;
