@@ -464,6 +464,9 @@ class Search {
   // that single moves cannot, but cost up to kRecreateAgents times as much.
   static constexpr double kRecreateShare = 0.02;
   static constexpr int kRecreateAgents = 10;
+  // Share of annealing moves that recreate whole tours, agents they take off and rebuild.
+  static constexpr double kTourShare = 0.005;
+  static constexpr int kTourAgents = 3, kTourRebuilds = 4;
 
   // Simulated annealing: another option on a worked day, a worked day moved within its week,
   // an agent taken off or added with its best tour, or part of a day recreated. Returns the
@@ -497,7 +500,9 @@ class Search {
       const ShiftTemplate& st = cfg_.templates[a.tmpl];
       int O = static_cast<int>(options_[a.tmpl].size());
       double r = u01(rng_);
-      if (r < kRecreateShare) {
+      if (r >= 1 - kTourShare) {
+        current += tourRecreate(temp);
+      } else if (r < kRecreateShare) {
         current += dayRecreate(
             std::uniform_int_distribution<int>(0, req_.days - 1)(rng_),
             std::uniform_int_distribution<int>(2, kRecreateAgents)(rng_), pool_, temp);
@@ -586,6 +591,73 @@ class Search {
       }
     }
     return m;
+  }
+
+  // Ruin and recreate of whole tours: 1 to kTourAgents agents leave the schedule, up to
+  // kTourRebuilds others take their best tour given the rest, then agents of any template
+  // join with their best tour while that lowers the cost. This changes how many agents of
+  // each template work, which single moves reach only through steep detours (on the bench
+  // the annealing kept an evening part-time agent too many on most days). Kept unless worse
+  // (at temperature temp: by the annealing's rule); returns the change of the objective.
+  double tourRecreate(double temp) {
+    pool_.clear();
+    for (int i = 0; i < static_cast<int>(agents_.size()); ++i) {
+      if (agents_[i].active) pool_.push_back(i);
+    }
+    if (pool_.empty()) return 0;
+    savedAgents_ = agents_;
+    savedCov_ = cov_;
+    int savedActive = active_;
+    savedTemplateActive_ = templateActive_;
+    double before = objective();
+    int k = std::min<int>(static_cast<int>(pool_.size()),
+                          std::uniform_int_distribution<int>(1, kTourAgents)(rng_));
+    int m = std::uniform_int_distribution<int>(0, kTourRebuilds)(rng_);
+    for (int i = 0; i < k + m && i < static_cast<int>(pool_.size()); ++i) {
+      std::swap(pool_[i],
+                pool_[std::uniform_int_distribution<size_t>(i, pool_.size() - 1)(rng_)]);
+    }
+    for (int i = 0; i < k; ++i) {
+      remove(agents_[pool_[i]]);
+      agents_[pool_[i]].day.assign(req_.days, -1);
+    }
+    for (int i = k; i < k + m && i < static_cast<int>(pool_.size()); ++i) rebuild(pool_[i]);
+    addBestTours(k + 1);
+    double total = objective() - before;
+    bool keep = total <= 1e-9 || (temp > 0 && u01_(rng_) < std::exp(-total / temp));
+    if (!keep) {
+      agents_ = savedAgents_;
+      cov_ = savedCov_;
+      active_ = savedActive;
+      templateActive_ = savedTemplateActive_;
+      total = 0;
+    }
+    return total;
+  }
+
+  // Up to n free agents join, each time the one of the template whose best tour lowers the
+  // cost most, while one does.
+  void addBestTours(int n) {
+    for (int j = 0; j < n && active_ < cfg_.headcount; ++j) {
+      double bestEst = -1e-9;
+      int bestAgent = -1;
+      std::vector<int> bestTourDays;
+      for (size_t t = 0; t < cfg_.templates.size(); ++t) {
+        if (templateActive_[t] >= cfg_.templates[t].headcount) continue;
+        int free = -1;
+        for (int i = 0; i < static_cast<int>(agents_.size()) && free < 0; ++i) {
+          if (!agents_[i].active && agents_[i].tmpl == static_cast<int>(t)) free = i;
+        }
+        if (free < 0) continue;
+        double est = 0;
+        auto tour = bestTour(static_cast<int>(t), est);
+        if (tour.empty() || std::none_of(tour.begin(), tour.end(), [](int o) { return o >= 0; }))
+          continue;
+        if (est < bestEst) bestEst = est, bestAgent = free, bestTourDays = std::move(tour);
+      }
+      if (bestAgent < 0) break;
+      put(agents_[bestAgent], bestTourDays);
+    }
   }
 
   // Ruin and recreate within one day: k agents working day d lose their shifts of that day,
@@ -727,6 +799,9 @@ class Search {
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> u01_{0, 1};
   std::vector<int> pool_;
+  std::vector<Agent> savedAgents_;
+  std::vector<double> savedCov_;
+  std::vector<int> savedTemplateActive_;
   int perDay_ = 48, T_ = 0;
   std::vector<double> cov_;
   std::vector<std::vector<ShiftOption>> options_;
