@@ -89,11 +89,13 @@ struct ScheduledShift {
 
 struct ScheduleOptions {
   uint64_t seed = 1;
-  // Moves of the annealing; 0: 20,000 per agent slot and day.
+  // Moves of the annealing of each search; 0: 10,000 per agent slot and day.
   int64_t moves = 0;
   // Most rounds of the final descent (each rebuilds every agent once).
   int rounds = 50;
   double timeLimitSeconds = 60;
+  // Independent searches run side by side from seeds derived from `seed`; the best is kept.
+  int threads = 2;
 };
 
 struct ScheduleResult {
@@ -102,7 +104,7 @@ struct ScheduleResult {
   double objective = 0, under = 0, over = 0;  // under and over in agent-intervals
   int agentsUsed = 0, agentsAvailable = 0;
   int rounds = 0;      // of the final descent
-  int64_t moves = 0;   // of the annealing (fewer than asked when the time limit cut it)
+  int64_t moves = 0;   // of the annealings (fewer than asked when the time limit cut them)
 };
 
 // Covers `req` with tours of the templates under the labour rules, minimizing

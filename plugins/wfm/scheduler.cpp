@@ -12,6 +12,7 @@
 #include <numeric>
 #include <ostream>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -101,6 +102,54 @@ class Search {
       }
     }
     templateActive_.assign(cfg.templates.size(), 0);
+    // Each option as the span of intervals it touches plus those of the span not fully on
+    // duty (breaks, partial ends), for deltas of all options of a day from prefix sums.
+    for (const auto& opts : options_) {
+      spans_.emplace_back();
+      for (const auto& o : opts) {
+        Span sp;
+        if (!o.cover.empty()) sp.a = o.cover.front().first, sp.b = o.cover.back().first;
+        size_t c = 0;
+        for (int i = sp.a; i <= sp.b; ++i) {
+          double f = c < o.cover.size() && o.cover[c].first == i ? o.cover[c++].second : 0.0;
+          if (f != 1.0) sp.odd.emplace_back(i, f);
+        }
+        reach_ = std::max(reach_, sp.b + 1);
+        spans_.back().push_back(std::move(sp));
+      }
+    }
+    prefix_.assign(reach_ + 1, 0.0);
+    for (const auto& opts : options_) {
+      std::vector<int> byEnd(opts.size());
+      std::iota(byEnd.begin(), byEnd.end(), 0);
+      std::sort(byEnd.begin(), byEnd.end(), [&](int a, int b) {
+        return opts[a].start + opts[a].length < opts[b].start + opts[b].length;
+      });
+      byEnd_.push_back(std::move(byEnd));
+    }
+  }
+
+  // Fills prefix_ with the summed change of the objective of one more agent on duty in each
+  // interval from day d's midnight on (nothing past the horizon).
+  void gains(int d) {
+    int base = d * perDay_;
+    for (int j = 0; j < reach_; ++j) {
+      int k = base + j;
+      prefix_[j + 1] = prefix_[j] + (k < T_ ? cost(k, cov_[k] + 1) - cost(k, cov_[k]) : 0.0);
+    }
+  }
+
+  // delta(t, o, d, +1) from the prefix sums of gains(d); equal up to rounding.
+  double quickDelta(int t, int o, int d) const {
+    const Span& sp = spans_[t][o];
+    double v = prefix_[sp.b + 1] - prefix_[sp.a];
+    int base = d * perDay_;
+    for (const auto& [j, f] : sp.odd) {
+      int k = base + j;
+      if (k >= T_) break;
+      v += cost(k, cov_[k] + f) - cost(k, cov_[k]) - (prefix_[j + 1] - prefix_[j]);
+    }
+    return v;
   }
 
   // Options one step from each option: the start moved by one step with the breaks kept in
@@ -212,8 +261,9 @@ class Search {
     std::vector<double> dl(static_cast<size_t>(D) * O);
     std::vector<double> best(D, std::numeric_limits<double>::infinity());
     for (int d = 0; d < D; ++d) {
+      gains(d);
       for (int o = 0; o < O; ++o) {
-        double v = delta(t, o, d, +1);
+        double v = quickDelta(t, o, d);
         dl[static_cast<size_t>(d) * O + o] = v;
         best[d] = std::min(best[d], v);
       }
@@ -258,11 +308,7 @@ class Search {
     std::vector<std::vector<int>> from(D);
     std::vector<double> acc(O, 0), next(O);
     // Options by end time for prefix minima.
-    std::vector<int> byEnd(O);
-    std::iota(byEnd.begin(), byEnd.end(), 0);
-    std::sort(byEnd.begin(), byEnd.end(), [&](int a, int b) {
-      return opts[a].start + opts[a].length < opts[b].start + opts[b].length;
-    });
+    const std::vector<int>& byEnd = byEnd_[t];
     bool prevWork = false;
     for (int d = 0; d < D; ++d) {
       if (!work[d]) {
@@ -464,6 +510,9 @@ class Search {
   // that single moves cannot, but cost up to kRecreateAgents times as much.
   static constexpr double kRecreateShare = 0.02;
   static constexpr int kRecreateAgents = 10;
+  // Share of annealing moves that recreate whole tours, agents they take off and rebuild.
+  static constexpr double kTourShare = 0.02;
+  static constexpr int kTourAgents = 3, kTourRebuilds = 4;
 
   // Simulated annealing: another option on a worked day, a worked day moved within its week,
   // an agent taken off or added with its best tour, or part of a day recreated. Returns the
@@ -497,7 +546,9 @@ class Search {
       const ShiftTemplate& st = cfg_.templates[a.tmpl];
       int O = static_cast<int>(options_[a.tmpl].size());
       double r = u01(rng_);
-      if (r < kRecreateShare) {
+      if (r >= 1 - kTourShare) {
+        current += tourRecreate(temp);
+      } else if (r < kRecreateShare) {
         current += dayRecreate(
             std::uniform_int_distribution<int>(0, req_.days - 1)(rng_),
             std::uniform_int_distribution<int>(2, kRecreateAgents)(rng_), pool_, temp);
@@ -588,6 +639,73 @@ class Search {
     return m;
   }
 
+  // Ruin and recreate of whole tours: 1 to kTourAgents agents leave the schedule, up to
+  // kTourRebuilds others take their best tour given the rest, then agents of any template
+  // join with their best tour while that lowers the cost. This changes how many agents of
+  // each template work, which single moves reach only through steep detours (on the bench
+  // the annealing kept an evening part-time agent too many on most days). Kept unless worse
+  // (at temperature temp: by the annealing's rule); returns the change of the objective.
+  double tourRecreate(double temp) {
+    pool_.clear();
+    for (int i = 0; i < static_cast<int>(agents_.size()); ++i) {
+      if (agents_[i].active) pool_.push_back(i);
+    }
+    if (pool_.empty()) return 0;
+    savedAgents_ = agents_;
+    savedCov_ = cov_;
+    int savedActive = active_;
+    savedTemplateActive_ = templateActive_;
+    double before = objective();
+    int k = std::min<int>(static_cast<int>(pool_.size()),
+                          std::uniform_int_distribution<int>(1, kTourAgents)(rng_));
+    int m = std::uniform_int_distribution<int>(0, kTourRebuilds)(rng_);
+    for (int i = 0; i < k + m && i < static_cast<int>(pool_.size()); ++i) {
+      std::swap(pool_[i],
+                pool_[std::uniform_int_distribution<size_t>(i, pool_.size() - 1)(rng_)]);
+    }
+    for (int i = 0; i < k; ++i) {
+      remove(agents_[pool_[i]]);
+      agents_[pool_[i]].day.assign(req_.days, -1);
+    }
+    for (int i = k; i < k + m && i < static_cast<int>(pool_.size()); ++i) rebuild(pool_[i]);
+    addBestTours(k + 1);
+    double total = objective() - before;
+    bool keep = total <= 1e-9 || (temp > 0 && u01_(rng_) < std::exp(-total / temp));
+    if (!keep) {
+      agents_ = savedAgents_;
+      cov_ = savedCov_;
+      active_ = savedActive;
+      templateActive_ = savedTemplateActive_;
+      total = 0;
+    }
+    return total;
+  }
+
+  // Up to n free agents join, each time the one of the template whose best tour lowers the
+  // cost most, while one does.
+  void addBestTours(int n) {
+    for (int j = 0; j < n && active_ < cfg_.headcount; ++j) {
+      double bestEst = -1e-9;
+      int bestAgent = -1;
+      std::vector<int> bestTourDays;
+      for (size_t t = 0; t < cfg_.templates.size(); ++t) {
+        if (templateActive_[t] >= cfg_.templates[t].headcount) continue;
+        int free = -1;
+        for (int i = 0; i < static_cast<int>(agents_.size()) && free < 0; ++i) {
+          if (!agents_[i].active && agents_[i].tmpl == static_cast<int>(t)) free = i;
+        }
+        if (free < 0) continue;
+        double est = 0;
+        auto tour = bestTour(static_cast<int>(t), est);
+        if (tour.empty() || std::none_of(tour.begin(), tour.end(), [](int o) { return o >= 0; }))
+          continue;
+        if (est < bestEst) bestEst = est, bestAgent = free, bestTourDays = std::move(tour);
+      }
+      if (bestAgent < 0) break;
+      put(agents_[bestAgent], bestTourDays);
+    }
+  }
+
   // Ruin and recreate within one day: k agents working day d lose their shifts of that day,
   // then take, in random order, the best option the rules allow given everyone else. Kept
   // unless worse (at temperature temp: by the annealing's rule); returns the change of the
@@ -615,6 +733,7 @@ class Search {
       int rest = blockMinutes(a, d / 7 * 7);
       double best = std::numeric_limits<double>::infinity();
       int arg = old[i];
+      gains(d);
       // In a short last week the agent may also stay off the day, if it works another one.
       if (req_.days - d / 7 * 7 < 7 &&
           std::any_of(a.day.begin(), a.day.end(), [](int x) { return x >= 0; })) {
@@ -622,7 +741,7 @@ class Search {
       }
       for (int o = 0; o < static_cast<int>(opts.size()); ++o) {
         if (rest + opts[o].length > st.maxWeeklyMinutes || !restOk(a.tmpl, a.day, d, o)) continue;
-        double v = delta(a.tmpl, o, d, +1);
+        double v = quickDelta(a.tmpl, o, d);
         if (v < best - 1e-12 || (v < best + 1e-12 && u01_(rng_) < 0.5)) best = v, arg = o;
       }
       total += change(a, d, arg);
@@ -650,7 +769,7 @@ class Search {
     // agents to place, and on bench/wfm-schedule 2 and 3 days stopped 13% above the optimum
     // with moves in proportion to their days only.
     int64_t moves = opt_.moves > 0 ? opt_.moves
-                                   : int64_t(20000) * static_cast<int64_t>(agents_.size()) *
+                                   : int64_t(10000) * static_cast<int64_t>(agents_.size()) *
                                          std::max(req_.days, 7);
     int64_t made = anneal(moves, deadline, bestObj, bestAgents, bestCov);
     agents_ = bestAgents;
@@ -727,10 +846,21 @@ class Search {
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> u01_{0, 1};
   std::vector<int> pool_;
+  std::vector<Agent> savedAgents_;
+  std::vector<double> savedCov_;
+  std::vector<int> savedTemplateActive_;
   int perDay_ = 48, T_ = 0;
   std::vector<double> cov_;
   std::vector<std::vector<ShiftOption>> options_;
   std::vector<std::vector<std::vector<int>>> near_;
+  struct Span {
+    int a = 0, b = 0;                          // first and last interval from midnight
+    std::vector<std::pair<int, double>> odd;   // intervals of [a, b] with share != 1
+  };
+  std::vector<std::vector<Span>> spans_;
+  int reach_ = 0;
+  std::vector<std::vector<int>> byEnd_;  // options of each template by end time
+  std::vector<double> prefix_;
   std::vector<Agent> agents_;
   std::vector<int> templateActive_;
   int active_ = 0;
@@ -877,8 +1007,27 @@ Result<ScheduleResult> schedule(const ShiftConfig& config, const Requirement& re
         "{}: {} ways to place shifts and breaks; coarsen start_step_minutes or break "
         "step_minutes", config.path, options_total));
   }
-  Search s(config, req, options);
-  return s.run();
+  // Independent searches from different seeds, one per thread; the best schedule wins (the
+  // first search's on a tie), so the result depends on the seed and the thread count only.
+  int n = std::clamp(options.threads, 1, 16);
+  std::vector<ScheduleResult> results(n);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < n; ++i) {
+    ScheduleOptions o = options;
+    o.seed = options.seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i);
+    auto work = [&config, &req, o, &out = results[i]] { out = Search(config, req, o).run(); };
+    if (i + 1 < n) pool.emplace_back(work); else work();
+  }
+  for (auto& t : pool) t.join();
+  size_t best = 0;
+  int64_t moves = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    moves += results[i].moves;
+    if (results[i].objective < results[best].objective - 1e-9) best = i;
+  }
+  ScheduleResult r = std::move(results[best]);
+  r.moves = moves;
+  return r;
 }
 
 Status checkSchedule(const ShiftConfig& config, const std::vector<ScheduledShift>& shifts,

@@ -134,9 +134,10 @@ class WfmPlugin : public kefu::Plugin {
           {"--replay-out", "Also write the schedule as start,end,agent for kefu replay"},
           {"--instance-out", "Also write the problem as JSON for an external solver"},
           {"--seed", "Seed of the local search", false, false, "1"},
-          {"--moves", "Moves of the annealing (0: 20,000 per agent and day)", false, false,
+          {"--moves", "Moves of each annealing (0: 10,000 per agent and day)", false, false,
            "0"},
-          {"--time-limit", "Seconds the search may take at most", false, false, "60"}},
+          {"--time-limit", "Seconds the search may take at most", false, false, "60"},
+          {"--threads", "Searches run side by side (the best is kept)", false, false, "2"}},
          [this](const kefu::CliArgs& a, kefu::CliIo& io) { return scheduleCommand(a, io); }});
     if (!s.ok()) return s;
     s = ctx.cli().add(
@@ -171,11 +172,12 @@ class WfmPlugin : public kefu::Plugin {
 
   int scheduleCommand(const kefu::CliArgs& args, kefu::CliIo& io) {
     int minutes = 30;
-    double days = 7, seed = 1, moves = 0, limit = 60;
+    double days = 7, seed = 1, moves = 0, limit = 60, threads = 2;
     if (!intervalOption(args, "schedule", minutes, io) ||
         !wholeOption(args, "schedule", "--days", 1, 62, days, io) ||
         !wholeOption(args, "schedule", "--seed", 0, 1e15, seed, io) ||
         !wholeOption(args, "schedule", "--moves", 0, 1e12, moves, io) ||
+        !wholeOption(args, "schedule", "--threads", 1, 16, threads, io) ||
         !numberOption(args, "--time-limit", limit, io, "schedule")) {
       return 2;
     }
@@ -212,6 +214,7 @@ class WfmPlugin : public kefu::Plugin {
     o.seed = static_cast<uint64_t>(seed);
     o.moves = static_cast<int64_t>(moves);
     o.timeLimitSeconds = limit;
+    o.threads = static_cast<int>(threads);
     auto t0 = std::chrono::steady_clock::now();
     auto result = kefu::wfm::schedule(*cfg, *req, o);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

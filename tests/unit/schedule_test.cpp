@@ -252,6 +252,21 @@ agents = ["1001", "1002"]
   bool named = false;
   for (const auto& s : r.shifts) named |= s.agent == "1001";
   CHECK(named);
+  // Searches side by side: the first starts from the seed alone, so two are never worse than
+  // one, and the same seed and thread count give the same schedule.
+  ScheduleOptions o;
+  o.moves = 100000;
+  o.threads = 1;
+  auto one = schedule(cfg, req, o);
+  o.threads = 2;
+  auto two = schedule(cfg, req, o), again = schedule(cfg, req, o);
+  REQUIRE((one.ok() && two.ok() && again.ok()));
+  CHECK(two->objective <= one->objective);
+  CHECK(checkSchedule(cfg, two->shifts, req.firstDay, req.days).ok());
+  std::ostringstream a, b;
+  writeScheduleCsv(a, two->shifts);
+  writeScheduleCsv(b, again->shifts);
+  CHECK(a.str() == b.str());
   // The checker itself catches a short rest and a sixth day.
   auto broken = r.shifts;
   for (auto& s : broken) {
