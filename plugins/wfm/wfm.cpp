@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -248,6 +249,15 @@ class WfmPlugin : public kefu::Plugin {
     if (!(limit > 0)) {
       io.err << "kefu wfm schedule: --time-limit must be a number of seconds > 0\n";
       return 2;
+    }
+    // Each output has its own temporary file beside it: one path twice would clash.
+    std::set<std::string> targets;
+    for (const char* opt : {"--out", "--replay-out", "--instance-out"}) {
+      if (args.has(opt) && !targets.insert(args.get(opt)).second) {
+        io.err << "kefu wfm schedule: " << opt << ": " << args.get(opt)
+               << " is already another output\n";
+        return 2;
+      }
     }
     int64_t start = 0;
     if (!kefu::wfm::parseIsoDate(args.get("--start"), start)) {

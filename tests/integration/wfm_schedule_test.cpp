@@ -96,6 +96,12 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--time-limit must be a number of seconds > 0"));
   r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
+                    "2026-01-05", "--out", (dir / "x.csv").string(), "--replay-out",
+                    (dir / "x.csv").string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--replay-out: " + (dir / "x.csv").string() +
+                                    " is already another output"));
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
                     "2026-01-05", "--days", "1", "--out", (dir / "sched.csv").string(),
                     "--replay-out", (dir / "no-such-dir/replay.csv").string()});
   CHECK(r.code == 1);
