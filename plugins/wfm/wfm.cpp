@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -328,6 +329,14 @@ class WfmPlugin : public kefu::Plugin {
                             missing, reqPath);
     }
     double hours = req->intervalMinutes / 60.0;
+    double required = std::accumulate(req->required.begin(), req->required.end(), 0.0);
+    if (result->shifts.empty() && required > 0) {
+      // Rules that each allow a tour may still clash together (sdk-docs/known-limitations.md).
+      io.err << fmt::format("kefu wfm schedule: warning: no shift scheduled for {:.2f} "
+                            "agent-hours required: no tour lowers the cost, or the templates' "
+                            "rules clash\n",
+                            required * hours);
+    }
     io.err << fmt::format(
         "kefu wfm schedule: {{\"objective\":{:.4f},\"under_agent_hours\":{:.2f},"
         "\"over_agent_hours\":{:.2f},\"shifts\":{},\"agents_used\":{},\"agents_available\":{},"

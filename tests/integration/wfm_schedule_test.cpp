@@ -131,6 +131,12 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
   CHECK_THAT(r.err, Catch::Contains("warning: " + (dir / "two.toml").string() +
                                     ":14:18: template[1].min_rest_hours: 48 h of rest"));
   CHECK_THAT(r.out, !Catch::Contains(",never,"));
+  // A schedule with no shift for a requirement says so.
+  dir.write("tiny.csv", "interval_start,required\n2026-01-05 09:00,0.1\n");
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "tiny.csv").string(),
+                    "--start", "2026-01-05", "--days", "1"});
+  CHECK(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("warning: no shift scheduled for 0.05 agent-hours"));
 
   r = runKefu(dir, {"wfm", "publish", "--schedule", (dir / "sched.csv").string(), "--note",
                     "first"});
