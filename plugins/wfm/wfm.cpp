@@ -60,7 +60,8 @@ bool parseUtcOffset(const std::string& v, int64_t& minutes) {
 // when the command succeeds, so that a refused or failed run leaves the target as it was
 // (it may be the command's own input). Opened before the work so that an unwritable
 // directory is reported before a long search. A target that exists and is not a regular
-// file (/dev/stdout, a pipe) is written directly.
+// file, or is a symbolic link (/dev/stdout, a pipe), is written directly: renaming over it
+// would replace the link or device itself.
 class OutputFile {
  public:
   OutputFile(const char* command, kefu::CliIo& io) : command_(command), io_(io) {}
@@ -75,9 +76,9 @@ class OutputFile {
     option_ = option;
     target_ = path;
     std::error_code ec;
-    auto st = std::filesystem::status(path, ec);
+    auto st = std::filesystem::symlink_status(path, ec);
     bool direct = std::filesystem::exists(st) && !std::filesystem::is_regular_file(st);
-    if (std::filesystem::is_directory(st)) {
+    if (std::filesystem::is_directory(std::filesystem::status(path, ec))) {
       io_.err << "kefu wfm " << command_ << ": " << option << ": " << path
               << " is a directory\n";
       return false;

@@ -102,6 +102,14 @@ TEST_CASE("kefu wfm --out is replaced only when the command succeeds", "[integra
   CHECK(kefu::test::readFile(batch) == staffed);
   CHECK_FALSE(std::filesystem::exists(batch.string() + ".tmp"));
 
+  // A symbolic link (as /dev/stdout is) is written through, not replaced by a file.
+  std::filesystem::create_symlink(dir / "target.csv", dir / "link.csv");
+  r = runKefu(dir, {"wfm", "staff", "--batch", batch.string(), "--aht", "180", "--sl-target",
+                    "0.8", "--out", (dir / "link.csv").string()});
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::is_symlink(dir / "link.csv"));
+  CHECK_THAT(kefu::test::readFile(dir / "target.csv"), Catch::StartsWith("interval_start,"));
+
   // A failing accuracy leaves an earlier result in place.
   auto hist = dir.write("history.csv", history());
   auto fc = dir.write("fc.csv", "interval_start,channel,volume\n2025-01-01 00:00,all,1\n");
