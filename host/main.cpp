@@ -2,6 +2,7 @@
 //
 // The kefu executable: built-in commands (serve, check, plugins list, --version) plus the
 // commands that enabled plugins register.
+#include <algorithm>
 #include <cstring>
 #include <iomanip>
 #include <filesystem>
@@ -145,6 +146,45 @@ std::vector<std::string> scanOption(int argc, char** argv, const std::string& na
   return out;
 }
 
+// Commands that run without a deployment: when no --config is given, the host writes a
+// throw-away one in a temporary directory that enables just the plugins the command needs,
+// and runs the plugin's command on it. `words` are what the user types after `kefu`,
+// `command` the words the plugin registered.
+struct StandaloneCommand {
+  std::vector<std::string> words;
+  std::vector<std::string> plugins;
+  std::vector<std::string> command;
+};
+
+const std::vector<StandaloneCommand>& standaloneCommands() {
+  static const std::vector<StandaloneCommand> kCommands = {
+      {{"bench", "routing"}, {"routing-acd"}, {"routing", "bench"}},
+      {{"report"}, {"call-analytics"}, {"report"}},
+      // gen-calls lives in the replay plugin, which needs the router factory of routing-acd.
+      {{"gen-calls"}, {"replay", "routing-acd"}, {"gen-calls"}},
+      // Planning commands that read and write files only; publish and adherence need the
+      // deployment's store, so they keep --config.
+      {{"wfm", "staff"}, {"wfm"}, {"wfm", "staff"}},
+      {{"wfm", "forecast"}, {"wfm"}, {"wfm", "forecast"}},
+      {{"wfm", "accuracy"}, {"wfm"}, {"wfm", "accuracy"}},
+      {{"wfm", "schedule"}, {"wfm"}, {"wfm", "schedule"}},
+  };
+  return kCommands;
+}
+
+// "kefu report, kefu gen-calls, ..." for the commands that start with `word` (all if empty).
+std::string standaloneList(const std::string& word = "") {
+  std::string out;
+  for (const auto& c : standaloneCommands()) {
+    if (!word.empty() && c.words.front() != word) continue;
+    out += out.empty() ? "kefu" : ", kefu";
+    for (const auto& w : c.words) out += " " + w;
+  }
+  return out;
+}
+
+int runStandalone(const StandaloneCommand& cmd, int argc, char** argv);
+
 // A command that an enabled plugin registered, e.g. `kefu journal tail --config F`.
 // `standalone`: the command also runs without --config (see runStandalone()).
 int runPluginCommand(int argc, char** argv, bool standalone = false) {
@@ -152,6 +192,36 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
   auto configs = scanOption(argc, argv, "--config");
   if (configs.empty()) configs = scanOption(argc, argv, "-c");
   if (configs.empty()) {
+    // A word some config-free commands start with (`kefu wfm --help`): its help comes from
+    // a throw-away deployment of their plugins; its other commands need the deployment.
+    StandaloneCommand group{{argv[1]}, {}, {argv[1]}};
+    for (const auto& c : standaloneCommands()) {
+      if (c.words.front() != group.words.front()) continue;
+      for (const auto& p : c.plugins) {
+        if (std::find(group.plugins.begin(), group.plugins.end(), p) == group.plugins.end()) {
+          group.plugins.push_back(p);
+        }
+      }
+    }
+    if (!group.plugins.empty() && !standalone) {
+      bool help = false;
+      for (int i = 2; i < argc; ++i) {
+        help |= std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0;
+      }
+      if (help) return runStandalone(group, argc, argv);
+      if (argc == 2) {
+        // `kefu wfm` alone: its help, and the exit code of a missing command.
+        char flag[] = "--help";
+        char* withHelp[] = {argv[0], argv[1], flag};
+        runStandalone(group, 3, withHelp);
+        return 2;
+      }
+      std::cerr << "kefu: 'kefu " << argv[1] << (argc > 2 ? std::string(" ") + argv[2] : "")
+                << "' needs --config FILE (a deployment that enables the plugin); these run "
+                   "without it: "
+                << standaloneList(argv[1]) << "\n";
+      return 2;
+    }
     std::cerr << "kefu: unknown command '" << argv[1]
               << "'. Commands of plugins need --config FILE to find the plugin that provides "
                  "them; run 'kefu --help' for the built-in commands.\n";
@@ -175,6 +245,9 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
     std::map<std::string, std::vector<std::string>> values;
   };
   std::vector<std::unique_ptr<Bound>> bound;
+  if (standalone) {
+    app.footer("These run without --config: " + standaloneList() + ".");
+  }
   for (const auto& entry : host.runtime().cli().entries()) {
     CLI::App* parent = &app;
     for (size_t i = 0; i < entry.command.path.size(); ++i) {
@@ -186,6 +259,10 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
         sub = parent->add_subcommand(word, i + 1 == entry.command.path.size()
                                                ? entry.command.help
                                                : "Commands of plugin '" + entry.owner + "'");
+        if (i == 0 && entry.command.path.size() > 1 && !standaloneList(word).empty()) {
+          sub->footer("These run without --config: " + standaloneList(word) +
+                      "; the others need the deployment's --config.");
+        }
       }
       parent = sub;
     }
@@ -265,32 +342,6 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
   return 2;
 }
 
-// Commands that run without a deployment: when no --config is given, the host writes a
-// throw-away one in a temporary directory that enables just the plugins the command needs,
-// and runs the plugin's command on it. `words` are what the user types after `kefu`,
-// `command` the words the plugin registered.
-struct StandaloneCommand {
-  std::vector<std::string> words;
-  std::vector<std::string> plugins;
-  std::vector<std::string> command;
-};
-
-const std::vector<StandaloneCommand>& standaloneCommands() {
-  static const std::vector<StandaloneCommand> kCommands = {
-      {{"bench", "routing"}, {"routing-acd"}, {"routing", "bench"}},
-      {{"report"}, {"call-analytics"}, {"report"}},
-      // gen-calls lives in the replay plugin, which needs the router factory of routing-acd.
-      {{"gen-calls"}, {"replay", "routing-acd"}, {"gen-calls"}},
-      // Planning commands that read and write files only; publish and adherence need the
-      // deployment's store, so they keep --config.
-      {{"wfm", "staff"}, {"wfm"}, {"wfm", "staff"}},
-      {{"wfm", "forecast"}, {"wfm"}, {"wfm", "forecast"}},
-      {{"wfm", "accuracy"}, {"wfm"}, {"wfm", "accuracy"}},
-      {{"wfm", "schedule"}, {"wfm"}, {"wfm", "schedule"}},
-  };
-  return kCommands;
-}
-
 const StandaloneCommand* findStandalone(int argc, char** argv) {
   for (const auto& c : standaloneCommands()) {
     if (static_cast<size_t>(argc) <= c.words.size()) continue;
@@ -355,7 +406,8 @@ int main(int argc, char** argv) {
                                         KEFU_SDK_VERSION_STRING ")");
   app.require_subcommand(1);
   app.footer("Plugins add further commands; see them with 'kefu <command> --config F --help'.\n"
-             "These run without --config: kefu report, kefu gen-calls, kefu bench routing.");
+             "These run without --config: " + standaloneList() +
+             " ('kefu wfm --help' lists the wfm commands).");
 
   CommonOptions common;
   std::optional<std::string> listen;

@@ -53,7 +53,8 @@ struct StaffingTarget {
 
 // The least number of agents whose metrics meet every given target (0 for no traffic), or
 // nullopt if none up to `limit` does (an ASA target below what any staffing reaches).
+constexpr int64_t kMaxServers = 10'000'000;
 std::optional<QueueMetrics> staff(const Traffic& traffic, const StaffingTarget& target,
-                                  int64_t limit = 10'000'000);
+                                  int64_t limit = kMaxServers);
 
 }  // namespace kefu::wfm

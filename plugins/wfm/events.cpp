@@ -27,7 +27,7 @@ int weekdayByName(std::string name) {
 }
 
 std::string where(const std::string& path, const toml::source_region& r) {
-  return fmt::format("{}:{}", path, r.begin.line);
+  return fmt::format("{}:{}:{}", path, r.begin.line, r.begin.column);
 }
 
 // A TOML local date or a "YYYY-MM-DD" string.
@@ -68,10 +68,13 @@ Result<std::vector<Event>> parseEvents(const std::string& path, std::string_view
     return Status::invalidArgument(where(path, list->source()) +
                                    ": event: must be an array of tables [[event]]");
   }
+  int index = 0;
   for (const toml::node& item : *arr) {
     const toml::table* t = item.as_table();
+    const std::string name = fmt::format("event[{}]", index++);
     if (!t) {
-      return Status::invalidArgument(where(path, item.source()) + ": event: not a table");
+      return Status::invalidArgument(where(path, item.source()) + ": " + name +
+                                     ": not a table");
     }
     Event e;
     bool hasEnd = false;
@@ -79,7 +82,7 @@ Result<std::vector<Event>> parseEvents(const std::string& path, std::string_view
       std::string key(k.str());
       auto bad = [&](const std::string& why) {
         return Status::invalidArgument(
-            fmt::format("{}: event.{}: {}", where(path, v.source()), key, why));
+            fmt::format("{}: {}.{}: {}", where(path, v.source()), name, key, why));
       };
       if (key == "name" || key == "kind") {
         auto s = v.as_string();
@@ -103,18 +106,22 @@ Result<std::vector<Event>> parseEvents(const std::string& path, std::string_view
         e.like = w;
       } else {
         return Status::invalidArgument(fmt::format(
-            "{}: event.{}: unknown key (accepted: name, kind, start, end, effect, like)",
-            where(path, k.source()), key));
+            "{}: {}.{}: unknown key (accepted: name, kind, start, end, effect, like)",
+            where(path, k.source()), name, key));
       }
     }
-    std::string at = where(path, t->source());
-    if (e.kind.empty()) return Status::invalidArgument(at + ": event: kind is missing");
-    if (!t->contains("start")) return Status::invalidArgument(at + ": event: start is missing");
+    // A missing key is placed at its table; a wrong one at the key's own value.
+    auto bad = [&](const char* key, const std::string& why) {
+      const toml::node* n = t->get(key);
+      return Status::invalidArgument(fmt::format("{}: {}.{}: {}",
+                                                 where(path, (n ? n : t)->source()), name, key,
+                                                 why));
+    };
+    if (e.kind.empty()) return bad("kind", "is missing");
+    if (!t->contains("start")) return bad("start", "is missing");
     if (!hasEnd) e.last = e.first;
-    if (e.last < e.first) return Status::invalidArgument(at + ": event: end is before start");
-    if (e.last - e.first > 366) {
-      return Status::invalidArgument(at + ": event: longer than a year");
-    }
+    if (e.last < e.first) return bad("end", "is before start");
+    if (e.last - e.first > 366) return bad("end", "more than a year after start");
     if (e.like < 0 && e.kind == "workday") e.like = 1;
     if (e.name.empty()) e.name = e.kind;
     out.push_back(std::move(e));

@@ -358,6 +358,7 @@ Status accuracy(const std::string& path, std::istream& in, const History& actual
   for (const Series& s : actuals.series) byChannel[s.channel] = &s;
   std::string line;
   if (!std::getline(in, line)) return Status::invalidArgument(path + ": empty file");
+  if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // a spreadsheet's BOM
   auto header = splitLine(line, ',');
   const int cStart = column(header, {"interval_start"});
   const int cChan = column(header, {"channel"});

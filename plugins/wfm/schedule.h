@@ -32,7 +32,7 @@ struct ShiftTemplate {
   std::vector<int> lengths;  // minutes, at the workplace (breaks included)
   std::vector<BreakRule> breaks;
   int daysOffPerWeek = 2;
-  int headcount = 0;                // most agents of this template
+  int headcount = 0;                // most agents of this template (0: none)
   std::vector<std::string> agents;  // named agents (ids); the rest are numbered
   // Labour rules; the schedule's own when not set on the template.
   int maxConsecutiveDays = 0;
@@ -49,7 +49,18 @@ struct ShiftConfig {
   int minRestMinutes = 11 * 60;
   int maxWeeklyMinutes = 40 * 60;
   std::vector<ShiftTemplate> templates;
+  // Templates that can never form a week's tour under their rules ("file:line:col: key:
+  // reason"); the parser gives them headcount 0. When no template can, parsing fails.
+  std::vector<std::string> warnings;
 };
+
+// Most ways to place one day's shift of all templates together: the scheduler keeps each
+// with its cover, so a finer grid is refused before anything is built.
+constexpr double kMaxShiftOptions = 200000;
+
+// The number of shiftOptions() of a template, counted without building them: starts x
+// lengths x placements of the breaks in order without overlap. A double: it may be huge.
+double shiftOptionCount(const ShiftTemplate& t);
 
 // Parses shift templates. Errors read "file:line:col: key: reason".
 Result<ShiftConfig> parseShiftConfig(const std::string& path, std::string_view text);
@@ -65,10 +76,12 @@ struct Requirement {
 
 // Reads a CSV with interval_start ("YYYY-MM-DD HH:MM") and `required` or `agents` (the
 // output of `kefu wfm staff --batch`); rows of one interval (several channels) add up.
-// Intervals outside the horizon are ignored; missing ones require nobody and are counted in
-// `missing`. Errors name the file and line.
+// Rows outside the horizon are left out and counted in `outside`; missing intervals require
+// nobody and are counted in `missing`. A time off the interval grid is an error. Errors name
+// the file and line.
 Result<Requirement> readRequirement(const std::string& path, std::istream& in, int64_t firstDay,
-                                    int days, int intervalMinutes, int* missing);
+                                    int days, int intervalMinutes, int* missing,
+                                    int* outside = nullptr);
 
 // One possible day of work of a template: start, length, breaks, and the share of each
 // interval (from the start day's midnight) the agent is on duty.

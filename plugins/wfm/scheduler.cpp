@@ -890,7 +890,8 @@ std::string formatDateTime(int64_t minutes) {
 }
 
 Result<Requirement> readRequirement(const std::string& path, std::istream& in, int64_t firstDay,
-                                    int days, int intervalMinutes, int* missing) {
+                                    int days, int intervalMinutes, int* missing,
+                                    int* outside) {
   Requirement r;
   r.firstDay = firstDay;
   r.days = days;
@@ -898,6 +899,7 @@ Result<Requirement> readRequirement(const std::string& path, std::istream& in, i
   int perDay = 1440 / intervalMinutes;
   r.required.assign(static_cast<size_t>(days) * perDay, 0.0);
   std::vector<char> seen(r.required.size(), 0);
+  if (outside) *outside = 0;
   std::string line;
   if (!std::getline(in, line)) return Status::invalidArgument(path + ": empty file");
   if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
@@ -928,11 +930,15 @@ Result<Requirement> readRequirement(const std::string& path, std::istream& in, i
                                                  lineNo, header[cr], cells[cr]));
     }
     int64_t rel = at - firstDay * 1440;
-    if (rel < 0 || rel >= static_cast<int64_t>(days) * 1440) continue;
+    // Checked on every row, in the horizon or not, as wfm accuracy does.
     if (rel % intervalMinutes) {
       return Status::invalidArgument(fmt::format(
           "{}:{}: {}: {} is not on the {}-minute grid", path, lineNo, header[ct], cells[ct],
           intervalMinutes));
+    }
+    if (rel < 0 || rel >= static_cast<int64_t>(days) * 1440) {
+      if (outside) ++*outside;
+      continue;
     }
     size_t i = static_cast<size_t>(rel / intervalMinutes);
     r.required[i] += v;  // several channels of one interval add up
@@ -993,18 +999,19 @@ Result<ScheduleResult> schedule(const ShiftConfig& config, const Requirement& re
   if (req.days < 1 || 1440 % req.intervalMinutes) {
     return Status::invalidArgument("the requirement needs whole days of whole intervals");
   }
-  size_t options_total = 0;
+  // Counted, not built: a fine grid must be refused before it exhausts memory.
+  double options_total = 0;
   for (const auto& t : config.templates) {
-    size_t n = shiftOptions(t, req.intervalMinutes).size();
+    double n = shiftOptionCount(t);
     if (n == 0) {
       return Status::invalidArgument(config.path + ": template '" + t.name +
                                      "': its breaks cannot be placed in its shifts");
     }
     options_total += n;
   }
-  if (options_total > 200000) {
+  if (options_total > kMaxShiftOptions) {
     return Status::invalidArgument(fmt::format(
-        "{}: {} ways to place shifts and breaks; coarsen start_step_minutes or break "
+        "{}: {:.3g} ways to place shifts and breaks; coarsen start_step_minutes or break "
         "step_minutes", config.path, options_total));
   }
   // Independent searches from different seeds, one per thread; the best schedule wins (the
@@ -1144,6 +1151,7 @@ Result<std::vector<ScheduledShift>> readScheduleCsv(const std::string& path, std
   std::vector<ScheduledShift> out;
   std::string line;
   if (!std::getline(in, line)) return Status::invalidArgument(path + ": empty file");
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a BOM of spreadsheet tools
   auto header = splitCsv(line);
   int ca = columnOf(header, {"agent"}), ct = columnOf(header, {"template"}),
       cs = columnOf(header, {"start"}), ce = columnOf(header, {"end"}),

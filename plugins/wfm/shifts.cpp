@@ -154,6 +154,7 @@ class Parser {
       } else if (key == "days_off_per_week") {
         s = integer(v, full, 0, 6, out.daysOffPerWeek);
       } else if (key == "headcount") {
+        // 0 means none: the template stays in the file but is not scheduled.
         s = integer(v, full, 0, 100000, out.headcount);
       } else if (key == "agents") {
         const toml::array* a = v.as_array();
@@ -197,24 +198,54 @@ class Parser {
     }
     for (size_t i = 0; i < out.breaks.size(); ++i) {
       const BreakRule& b = out.breaks[i];
+      const toml::node* window = t["break"][i]["window_minutes"].node();
       for (int len : out.lengths) {
         if (b.latestAfter + b.lengthMinutes > len) {
-          return error(t, fmt::format("{}break[{}].window_minutes", prefix, i),
+          return error(window ? *window : t,
+                       fmt::format("{}break[{}].window_minutes", prefix, i),
                        fmt::format("a break starting {} minutes in ends after a {}-minute shift",
                                    b.latestAfter, len));
         }
       }
     }
-    int workDays = 7 - out.daysOffPerWeek;
-    if (*std::min_element(out.lengths.begin(), out.lengths.end()) * workDays >
-        out.maxWeeklyMinutes) {
-      return error(t, prefix + "length_hours",
-                   fmt::format("{} days of the shortest length exceed max_weekly_hours {}",
-                               workDays, out.maxWeeklyMinutes / 60.0));
+    return {};
+  }
+
+  // Why template `st` can never form a full week's tour (the scheduler's tours and
+  // checkSchedule() work exactly 7 - days_off_per_week days of each whole week), or ok.
+  Status tourProblem(const toml::table& t, const std::string& prefix,
+                     const ShiftTemplate& st) const {
+    auto at = [&](const char* key) -> const toml::node& {
+      const toml::node* n = t.get(key);
+      return n ? *n : static_cast<const toml::node&>(t);
+    };
+    if (shiftOptionCount(st) == 0) {
+      return error(at("break"), prefix + "break",
+                   "the breaks cannot be placed in order without overlapping");
     }
+    int workDays = 7 - st.daysOffPerWeek;
+    int shortest = *std::min_element(st.lengths.begin(), st.lengths.end());
+    if (shortest * workDays > st.maxWeeklyMinutes) {
+      return error(at("length_hours"), prefix + "length_hours",
+                   fmt::format("{} days of the shortest length exceed max_weekly_hours {}",
+                               workDays, st.maxWeeklyMinutes / 60.0));
+    }
+    // The longest rest between shifts of consecutive days: the latest start after the
+    // earliest, shortest shift.
+    int lastStart = st.earliestStart +
+                    (st.latestStart - st.earliestStart) / st.stepMinutes * st.stepMinutes;
+    int longestRest = lastStart + 1440 - st.earliestStart - shortest;
+    int consecutive = longestRest < st.minRestMinutes ? 1 : st.maxConsecutiveDays;
     // Within a week, d days off split the worked days into at most d + 1 runs.
-    if (workDays > (out.daysOffPerWeek + 1) * out.maxConsecutiveDays) {
-      return error(t, prefix + "days_off_per_week", "cannot meet max_consecutive_days");
+    if (workDays > (st.daysOffPerWeek + 1) * consecutive) {
+      if (consecutive < st.maxConsecutiveDays) {
+        return error(at("min_rest_hours"), prefix + "min_rest_hours",
+                     fmt::format("{} h of rest rule out shifts on consecutive days (they "
+                                 "leave at most {} h), so {} working days a week cannot fit",
+                                 st.minRestMinutes / 60.0, longestRest / 60.0, workDays));
+      }
+      return error(at("days_off_per_week"), prefix + "days_off_per_week",
+                   "cannot meet max_consecutive_days");
     }
     return {};
   }
@@ -224,6 +255,28 @@ class Parser {
 };
 
 }  // namespace
+
+double shiftOptionCount(const ShiftTemplate& t) {
+  if (t.stepMinutes < 1 || t.latestStart < t.earliestStart) return 0;
+  double starts = (t.latestStart - t.earliestStart) / t.stepMinutes + 1;
+  // Ways per break start offset, break by break: a break starts at or after the end of the
+  // one before (offsets are from the shift's start, so they do not depend on it).
+  std::vector<std::pair<int, double>> ways{{0, 1}};  // (earliest next start, ways)
+  for (const BreakRule& b : t.breaks) {
+    if (b.stepMinutes < 1) return 0;
+    std::vector<std::pair<int, double>> next;
+    size_t k = 0;
+    double before = 0;  // ways whose previous break ends by the offset
+    for (int s = b.earliestAfter; s <= b.latestAfter; s += b.stepMinutes) {
+      for (; k < ways.size() && ways[k].first <= s; ++k) before += ways[k].second;
+      if (before > 0) next.emplace_back(s + b.lengthMinutes, before);
+    }
+    ways = std::move(next);
+  }
+  double placements = 0;
+  for (const auto& w : ways) placements += w.second;
+  return starts * static_cast<double>(t.lengths.size()) * placements;
+}
 
 Result<ShiftConfig> parseShiftConfig(const std::string& path, std::string_view text) {
   toml::table root;
@@ -286,6 +339,10 @@ Result<ShiftConfig> parseShiftConfig(const std::string& path, std::string_view t
   if (!arr) return p.error(*list, "template", "must be an array of tables [[template]]");
   std::set<std::string> names, agents;
   int i = 0, sum = 0;
+  bool anyOwn = false;
+  double ways = 0;
+  std::vector<bool> own;
+  std::vector<Status> problems;
   for (const toml::node& item : *arr) {
     std::string prefix = fmt::format("template[{}].", i++);
     const toml::table* t = item.as_table();
@@ -300,17 +357,54 @@ Result<ShiftConfig> parseShiftConfig(const std::string& path, std::string_view t
         return p.error(*t->get("agents"), prefix + "agents", "agent '" + a + "' is listed twice");
       }
     }
-    sum += st.headcount;
+    // Counted before the scheduler builds the options: a fine grid would exhaust memory.
+    double n = shiftOptionCount(st);
+    ways += n;
+    if (ways > kMaxShiftOptions) {
+      int starts = (st.latestStart - st.earliestStart) / st.stepMinutes + 1;
+      double perStart = n / starts / static_cast<double>(st.lengths.size());
+      return p.error(*t, prefix.substr(0, prefix.size() - 1) + " ('" + st.name + "')",
+                     fmt::format("{:.{}g} ways to place a day's shift and its breaks ({} starts "
+                                 "x {} lengths x {:.{}g} break placements){}; the limit is {} "
+                                 "in all: coarsen start_step_minutes or the breaks' "
+                                 "step_minutes, or narrow their windows",
+                                 n, n < 1e15 ? 15 : 3, starts, st.lengths.size(), perStart,
+                                 perStart < 1e15 ? 15 : 3,
+                                 ways > n ? fmt::format(", {:.{}g} with the templates before",
+                                                        ways, ways < 1e15 ? 15 : 3)
+                                          : "",
+                                 kMaxShiftOptions));
+    }
+    own.push_back(t->contains("headcount"));
+    problems.push_back(p.tourProblem(*t, prefix, st));
+    // A template that can never work takes no share of the agents in all.
+    if (own.back() && problems.back().ok()) sum += st.headcount;
+    anyOwn |= own.back();
     cfg.templates.push_back(std::move(st));
+  }
+  if (std::none_of(problems.begin(), problems.end(), [](const Status& s) { return s.ok(); })) {
+    std::string why;
+    for (const auto& s : problems) why += (why.empty() ? "" : "; ") + s.message();
+    return Status::invalidArgument(problems.size() == 1
+                                       ? why
+                                       : "no template can form a week's tour: " + why);
   }
   if (cfg.headcount == 0) cfg.headcount = sum;
   if (cfg.headcount == 0) {
-    return Status::invalidArgument(path + ": headcount: give headcount (in all or per "
-                                          "template)");
+    return Status::invalidArgument(
+        anyOwn ? path + ": headcount: the headcounts of the templates that can work add up "
+                        "to 0: nothing to schedule"
+               : path + ": headcount: give headcount (in all or per template)");
   }
-  // A template without its own headcount may take up to the whole.
-  for (auto& t : cfg.templates) {
-    if (t.headcount == 0) t.headcount = cfg.headcount;
+  for (size_t k = 0; k < cfg.templates.size(); ++k) {
+    ShiftTemplate& t = cfg.templates[k];
+    // A template without its own headcount may take up to the whole; headcount = 0 means
+    // none (a template kept in the file but not scheduled).
+    if (!own[k]) t.headcount = cfg.headcount;
+    if (!problems[k].ok()) {
+      cfg.warnings.push_back(problems[k].message() + "; the template gets no agents");
+      t.headcount = 0;
+    }
   }
   return cfg;
 }

@@ -84,11 +84,23 @@ Result<StaffingAnswer> ErlangStaffing::staff(const StaffingQuery& q) const {
   // Chat: each agent is `concurrency` servers; the queue is solved in sessions.
   Traffic t{q.contactsPerHour / 3600.0, q.ahtSeconds, q.patienceSeconds};
   StaffingTarget target{q.slSeconds, q.serviceLevel, q.asaSeconds, q.maxOccupancy};
-  auto m = kefu::wfm::staff(t, target);
+  // Erlang C and A need more servers than the offered load in erlangs.
+  const double erlangs = t.ratePerSecond * t.ahtSeconds;
+  if (erlangs >= static_cast<double>(kMaxServers - 1)) {
+    return Status::invalidArgument(fmt::format(
+        "the load of {:.4g} erlangs ({:.4g} contacts per hour of {:.4g} s) is beyond the "
+        "limit of {} agents{}",
+        erlangs, q.contactsPerHour, q.ahtSeconds, kMaxServers / q.concurrency,
+        q.concurrency > 1 ? fmt::format(" at concurrency {}", q.concurrency) : ""));
+  }
+  auto m = kefu::wfm::staff(t, target, kMaxServers);
   if (!m) {
     return Status::failedPrecondition(
-        "no number of agents meets the target: the ASA target is below what idle agents "
-        "give, or the targets cannot be met together");
+        q.asaSeconds ? "no number of agents meets the target: the ASA target is below what "
+                       "idle agents give, or the targets cannot be met together"
+                     : fmt::format("no number of agents up to the limit of {} meets the "
+                                   "targets together",
+                                   kMaxServers / q.concurrency));
   }
   StaffingAnswer a;
   int64_t servers = m->agents;
@@ -127,6 +139,7 @@ Status staffBatch(const StaffingCalculator& calc, const std::string& path, std::
                   int64_t* rows) {
   std::string line;
   if (!std::getline(in, line)) return Status::invalidArgument(path + ": the file is empty");
+  if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // a spreadsheet's BOM
   if (!line.empty() && line.back() == '\r') line.pop_back();
   std::vector<std::string> header = splitCsv(line);
   int volume = -1, rate = -1, aht = -1, patience = -1;
@@ -160,11 +173,17 @@ Status staffBatch(const StaffingCalculator& calc, const std::string& path, std::
                                                  path, lineNo, cells.size(), header.size()));
     }
     StaffingQuery q = defaults;
-    auto cell = [&](int col, double& v, bool optionalEmpty) -> Status {
+    // A cell's number, >= 0 (or > 0 when `positive`), named by line and column.
+    auto cell = [&](int col, double& v, bool optionalEmpty, bool positive = false) -> Status {
       if (optionalEmpty && cells[col].empty()) return {};
       if (!parseDouble(cells[col], v)) {
         return Status::invalidArgument(fmt::format("{}:{}: column '{}': '{}' is not a number",
                                                    path, lineNo, header[col], cells[col]));
+      }
+      if (positive ? !(v > 0) : !(v >= 0)) {
+        return Status::invalidArgument(fmt::format("{}:{}: column '{}': '{}' must be {}",
+                                                   path, lineNo, header[col], cells[col],
+                                                   positive ? "> 0" : ">= 0"));
       }
       return {};
     };
@@ -177,7 +196,7 @@ Status staffBatch(const StaffingCalculator& calc, const std::string& path, std::
     }
     // An empty handle time (a forecast without handle times) takes the --aht default.
     if (aht >= 0) {
-      if (auto s = cell(aht, q.ahtSeconds, true); !s.ok()) return s;
+      if (auto s = cell(aht, q.ahtSeconds, true, true); !s.ok()) return s;
       if (cells[aht].empty() && !(defaults.ahtSeconds > 0)) {
         return Status::invalidArgument(fmt::format(
             "{}:{}: column 'aht_seconds' is empty and no --aht given", path, lineNo));

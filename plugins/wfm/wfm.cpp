@@ -8,11 +8,16 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <ostream>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +56,69 @@ bool parseUtcOffset(const std::string& v, int64_t& minutes) {
   return true;
 }
 
+// Where a command writes a file: into "<target>.tmp" beside it, renamed over the target only
+// when the command succeeds, so that a refused or failed run leaves the target as it was
+// (it may be the command's own input). Opened before the work so that an unwritable
+// directory is reported before a long search. A target that exists and is not a regular
+// file, or is a symbolic link (/dev/stdout, a pipe), is written directly: renaming over it
+// would replace the link or device itself.
+class OutputFile {
+ public:
+  OutputFile(const char* command, kefu::CliIo& io) : command_(command), io_(io) {}
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile() {
+    if (!tmp_.empty()) std::remove(tmp_.c_str());
+  }
+
+  // Opens `option`'s file; false (with a message) when it cannot be written.
+  bool open(const std::string& option, const std::string& path) {
+    option_ = option;
+    target_ = path;
+    std::error_code ec;
+    auto st = std::filesystem::symlink_status(path, ec);
+    bool direct = std::filesystem::exists(st) && !std::filesystem::is_regular_file(st);
+    if (std::filesystem::is_directory(std::filesystem::status(path, ec))) {
+      io_.err << "kefu wfm " << command_ << ": " << option << ": " << path
+              << " is a directory\n";
+      return false;
+    }
+    if (!direct) tmp_ = path + ".tmp";
+    file_.open(direct ? path : tmp_, std::ios::binary | std::ios::trunc);
+    if (!file_) {
+      tmp_.clear();  // nothing was created
+      io_.err << "kefu wfm " << command_ << ": " << option << ": cannot write " << path
+              << "\n";
+      return false;
+    }
+    return true;
+  }
+
+  std::ostream& stream() { return file_; }
+
+  // Flushes and puts the file in place; false (with a message) when that fails.
+  bool commit() {
+    file_.flush();
+    bool ok = static_cast<bool>(file_);
+    file_.close();
+    ok = ok && !file_.fail();
+    if (ok && !tmp_.empty() && std::rename(tmp_.c_str(), target_.c_str()) != 0) ok = false;
+    if (!ok) {
+      io_.err << "kefu wfm " << command_ << ": " << option_ << ": writing " << target_
+              << " failed\n";
+      return false;
+    }
+    tmp_.clear();
+    return true;
+  }
+
+ private:
+  const char* command_;
+  kefu::CliIo& io_;
+  std::string option_, target_, tmp_;
+  std::ofstream file_;
+};
+
 class WfmPlugin : public kefu::Plugin {
  public:
   kefu::Status configure(kefu::HostContext& ctx) override {
@@ -64,6 +132,7 @@ class WfmPlugin : public kefu::Plugin {
       // Checked now so that `kefu check` names a bad template file.
       auto shifts = kefu::wfm::loadShiftConfig(shiftsFile_);
       if (!shifts.ok()) return cfg.error("shifts_file", shifts.status().message());
+      for (const auto& w : shifts->warnings) ctx.logger().warn("shifts_file: {}", w);
     }
     if (auto s = addScheduleCommands(ctx); !s.ok()) return s;
     if (auto s = addRoutes(ctx); !s.ok()) return s;
@@ -181,6 +250,19 @@ class WfmPlugin : public kefu::Plugin {
         !numberOption(args, "--time-limit", limit, io, "schedule")) {
       return 2;
     }
+    if (!(limit > 0)) {
+      io.err << "kefu wfm schedule: --time-limit must be a number of seconds > 0\n";
+      return 2;
+    }
+    // Each output has its own temporary file beside it: one path twice would clash.
+    std::set<std::string> targets;
+    for (const char* opt : {"--out", "--replay-out", "--instance-out"}) {
+      if (args.has(opt) && !targets.insert(args.get(opt)).second) {
+        io.err << "kefu wfm schedule: " << opt << ": " << args.get(opt)
+               << " is already another output\n";
+        return 2;
+      }
+    }
     int64_t start = 0;
     if (!kefu::wfm::parseIsoDate(args.get("--start"), start)) {
       io.err << "kefu wfm schedule: --start: '" << args.get("--start")
@@ -203,12 +285,29 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm schedule: cannot open " << reqPath << "\n";
       return 1;
     }
-    int missing = 0;
+    int missing = 0, outside = 0;
     auto req = kefu::wfm::readRequirement(reqPath, in, start, static_cast<int>(days), minutes,
-                                          &missing);
+                                          &missing, &outside);
     if (!req.ok()) {
       io.err << "kefu wfm schedule: " << req.status().message() << "\n";
       return 2;
+    }
+    for (const auto& w : cfg->warnings) io.err << "kefu wfm schedule: warning: " << w << "\n";
+    if (outside) {
+      io.err << fmt::format("kefu wfm schedule: warning: {} row(s) of {} outside the {} day(s) "
+                            "from {} are left out\n",
+                            outside, reqPath, static_cast<int>(days), args.get("--start"));
+    }
+    // Opened before the search so that an unwritable place is reported at once.
+    std::unique_ptr<OutputFile> file;
+    std::ostream* out = output(args, file, io, "schedule");
+    if (!out) return 1;
+    std::unique_ptr<OutputFile> replayOut, instanceOut;
+    for (auto [opt, f] : {std::pair{"--replay-out", &replayOut},
+                          std::pair{"--instance-out", &instanceOut}}) {
+      if (!args.has(opt)) continue;
+      *f = std::make_unique<OutputFile>("schedule", io);
+      if (!(*f)->open(opt, args.get(opt))) return 1;
     }
     kefu::wfm::ScheduleOptions o;
     o.seed = static_cast<uint64_t>(seed);
@@ -222,34 +321,26 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm schedule: " << result.status().message() << "\n";
       return 2;
     }
-    std::ofstream file;
-    std::ostream* out = output(args, file, io, "schedule");
-    if (!out) return 1;
     kefu::wfm::writeScheduleCsv(*out, result->shifts);
-    out->flush();
-    if (!*out) {
-      io.err << "kefu wfm schedule: writing the schedule failed\n";
+    if (replayOut) kefu::wfm::writeReplaySchedule(replayOut->stream(), result->shifts);
+    if (instanceOut) kefu::wfm::writeInstanceJson(instanceOut->stream(), *cfg, *req, *result);
+    if (!finish(*out, file, io, "schedule") || (replayOut && !replayOut->commit()) ||
+        (instanceOut && !instanceOut->commit())) {
       return 1;
-    }
-    for (const char* opt : {"--replay-out", "--instance-out"}) {
-      if (!args.has(opt)) continue;
-      std::ofstream f(args.get(opt));
-      if (std::string(opt) == "--replay-out") {
-        kefu::wfm::writeReplaySchedule(f, result->shifts);
-      } else {
-        kefu::wfm::writeInstanceJson(f, *cfg, *req, *result);
-      }
-      f.flush();
-      if (!f) {
-        io.err << "kefu wfm schedule: cannot write " << args.get(opt) << "\n";
-        return 1;
-      }
     }
     if (missing) {
       io.err << fmt::format("kefu wfm schedule: {} interval(s) missing from {} require nobody\n",
                             missing, reqPath);
     }
     double hours = req->intervalMinutes / 60.0;
+    double required = std::accumulate(req->required.begin(), req->required.end(), 0.0);
+    if (result->shifts.empty() && required > 0) {
+      // Rules that each allow a tour may still clash together (sdk-docs/known-limitations.md).
+      io.err << fmt::format("kefu wfm schedule: warning: no shift scheduled for {:.2f} "
+                            "agent-hours required: no tour lowers the cost, or the templates' "
+                            "rules clash\n",
+                            required * hours);
+    }
     io.err << fmt::format(
         "kefu wfm schedule: {{\"objective\":{:.4f},\"under_agent_hours\":{:.2f},"
         "\"over_agent_hours\":{:.2f},\"shifts\":{},\"agents_used\":{},\"agents_available\":{},"
@@ -493,16 +584,21 @@ class WfmPlugin : public kefu::Plugin {
     return true;
   }
 
-  // Opens --out, or leaves `file` closed for standard output.
-  static std::ostream* output(const kefu::CliArgs& args, std::ofstream& file, kefu::CliIo& io,
-                              const char* command) {
+  // --out's file, opened now, or standard output.
+  static std::ostream* output(const kefu::CliArgs& args, std::unique_ptr<OutputFile>& file,
+                              kefu::CliIo& io, const char* command) {
     if (!args.has("--out")) return &io.out;
-    file.open(args.get("--out"));
-    if (!file) {
-      io.err << "kefu wfm " << command << ": cannot write " << args.get("--out") << "\n";
-      return nullptr;
-    }
-    return &file;
+    file = std::make_unique<OutputFile>(command, io);
+    return file->open("--out", args.get("--out")) ? &file->stream() : nullptr;
+  }
+
+  // Puts --out's file in place, or flushes standard output; false when either fails.
+  static bool finish(std::ostream& out, std::unique_ptr<OutputFile>& file, kefu::CliIo& io,
+                     const char* command) {
+    if (file) return file->commit();
+    out.flush();
+    if (!out) io.err << "kefu wfm " << command << ": writing to standard output failed\n";
+    return static_cast<bool>(out);
   }
 
   static int forecastCommand(const kefu::CliArgs& args, kefu::CliIo& io) {
@@ -555,15 +651,11 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm forecast: " << rows.status().message() << "\n";
       return 2;
     }
-    std::ofstream file;
+    std::unique_ptr<OutputFile> file;
     std::ostream* out = output(args, file, io, "forecast");
     if (!out) return 1;
     kefu::wfm::writeForecastCsv(*out, *rows, minutes);
-    out->flush();
-    if (!*out) {
-      io.err << "kefu wfm forecast: writing the forecast failed\n";
-      return 1;
-    }
+    if (!finish(*out, file, io, "forecast")) return 1;
     for (const auto& n : notes) io.err << "kefu wfm forecast: " << n << "\n";
     io.err << fmt::format("kefu wfm forecast: {} intervals of {} channel(s){}\n", rows->size(),
                           history->series.size(),
@@ -585,7 +677,7 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm accuracy: " << actuals.status().message() << "\n";
       return 2;
     }
-    std::ofstream file;
+    std::unique_ptr<OutputFile> file;
     std::ostream* out = output(args, file, io, "accuracy");
     if (!out) return 1;
     std::string summary;
@@ -594,7 +686,7 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm accuracy: " << s.message() << "\n";
       return 2;
     }
-    out->flush();
+    if (!finish(*out, file, io, "accuracy")) return 1;
     io.err << "kefu wfm accuracy: " << summary << "\n";
     return 0;
   }
@@ -622,6 +714,25 @@ class WfmPlugin : public kefu::Plugin {
       io.err << "kefu wfm staff: --concurrency must be a whole number from 1 to 100\n";
       return 2;
     }
+    // Checked here so that the message names the option given.
+    for (auto [name, ok, what] :
+         {std::tuple{"--rate", q.contactsPerHour >= 0, ">= 0"},
+          std::tuple{"--aht", q.ahtSeconds > 0, "> 0 seconds"},
+          std::tuple{"--sl-target", slTarget >= 0 && slTarget < 1,
+                     "a fraction from 0 to below 1, e.g. 0.8"},
+          std::tuple{"--sl-seconds", q.slSeconds >= 0, ">= 0 seconds"},
+          std::tuple{"--asa-target", asa > 0, "> 0 seconds"},
+          std::tuple{"--patience", q.patienceSeconds >= 0, ">= 0 seconds"},
+          std::tuple{"--shrinkage", q.shrinkage >= 0 && q.shrinkage < 1,
+                     "a fraction from 0 to below 1, e.g. 0.3"},
+          std::tuple{"--max-occupancy", maxOcc > 0 && maxOcc <= 1,
+                     "a fraction above 0 and at most 1, e.g. 0.85"}}) {
+      if (args.has(name) && !ok) {
+        io.err << fmt::format("kefu wfm staff: {} must be {}, not {}\n", name, what,
+                              args.get(name));
+        return 2;
+      }
+    }
     q.concurrency = static_cast<int>(conc);
     if (!std::isnan(slTarget)) q.serviceLevel = slTarget;
     if (!std::isnan(asa)) q.asaSeconds = asa;
@@ -643,24 +754,18 @@ class WfmPlugin : public kefu::Plugin {
         io.err << "kefu wfm staff: cannot open " << path << "\n";
         return 1;
       }
-      std::ofstream file;
-      if (args.has("--out")) {
-        file.open(args.get("--out"));
-        if (!file) {
-          io.err << "kefu wfm staff: cannot write " << args.get("--out") << "\n";
-          return 1;
-        }
-      }
-      std::ostream& out = args.has("--out") ? static_cast<std::ostream&>(file) : io.out;
+      std::unique_ptr<OutputFile> file;
+      std::ostream* out = output(args, file, io, "staff");
+      if (!out) return 1;
       auto t0 = std::chrono::steady_clock::now();
       int64_t rows = 0;
-      kefu::Status s = kefu::wfm::staffBatch(*calc_, path, in, out, q, interval, &rows);
-      out.flush();
+      kefu::Status s = kefu::wfm::staffBatch(*calc_, path, in, *out, q, interval, &rows);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (!s.ok()) {
         io.err << "kefu wfm staff: " << s.message() << "\n";
         return 2;
       }
+      if (!finish(*out, file, io, "staff")) return 1;
       io.err << fmt::format("kefu wfm staff: staffed {} intervals in {:.3f} s\n", rows, secs);
       return 0;
     }

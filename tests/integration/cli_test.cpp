@@ -136,6 +136,22 @@ TEST_CASE("A plugin's CLI command runs against the deployment's store", "[integr
                            "--limit", "many"});
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--limit must be a number"));
+  // The config-free wfm commands are listed; the others need --config.
+  auto help = kefuRun(dir, {"--help"});
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Catch::Contains("These run without --config: kefu bench routing, kefu "
+                                       "report, kefu gen-calls, kefu wfm staff, kefu wfm "
+                                       "forecast, kefu wfm accuracy, kefu wfm schedule"));
+  auto wfm = kefuRun(dir, {"wfm", "--help"});
+  CHECK(wfm.code == 0);
+  INFO(wfm.err);
+  for (const char* c : {"staff", "forecast", "accuracy", "schedule", "publish", "adherence"}) {
+    CHECK_THAT(wfm.out, Catch::Contains(std::string("\n  ") + c + " "));
+  }
+  CHECK_THAT(wfm.out, Catch::Contains("the others need the deployment's --config"));
+  auto publish = kefuRun(dir, {"wfm", "publish", "--schedule", "s.csv"});
+  CHECK(publish.code == 2);
+  CHECK_THAT(publish.err, Catch::Contains("'kefu wfm publish' needs --config FILE"));
   auto unknown = kefuRun(dir, {"nosuch", "thing"});
   CHECK(unknown.code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("unknown command 'nosuch'"));

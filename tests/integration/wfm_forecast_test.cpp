@@ -79,3 +79,52 @@ TEST_CASE("kefu wfm forecast names bad input and exits 2", "[integration][wfm]")
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("9 days of history before 2024-01-10"));
 }
+
+TEST_CASE("kefu wfm --out is replaced only when the command succeeds", "[integration][wfm]") {
+  TempDir dir;
+  // The batch may be its own --out: it is read to the end before the file is replaced.
+  auto batch = dir.write("f.csv", "\xEF\xBB\xBFinterval_start,volume\n2026-01-05 09:00,100\n"
+                                  "2026-01-05 09:30,50\n");
+  auto r = runKefu(dir, {"wfm", "staff", "--batch", batch.string(), "--aht", "180",
+                         "--sl-target", "0.8", "--out", batch.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::string staffed = kefu::test::readFile(batch);
+  CHECK_THAT(staffed, Catch::StartsWith("interval_start,volume,agents,on_duty,") &&
+                          Catch::Contains("\n2026-01-05 09:30,50,8,8,"));
+  // A bad row leaves the earlier file as it was, and no temporary file.
+  auto bad = dir.write("bad.csv", "interval_start,volume\n2026-01-05 09:00,100\n"
+                                  "2026-01-05 09:30,-3\n");
+  r = runKefu(dir, {"wfm", "staff", "--batch", bad.string(), "--aht", "180", "--sl-target",
+                    "0.8", "--out", batch.string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(bad.string() + ":3: column 'volume': '-3' must be >= 0"));
+  CHECK(kefu::test::readFile(batch) == staffed);
+  CHECK_FALSE(std::filesystem::exists(batch.string() + ".tmp"));
+
+  // A symbolic link (as /dev/stdout is) is written through, not replaced by a file.
+  std::filesystem::create_symlink(dir / "target.csv", dir / "link.csv");
+  r = runKefu(dir, {"wfm", "staff", "--batch", batch.string(), "--aht", "180", "--sl-target",
+                    "0.8", "--out", (dir / "link.csv").string()});
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::is_symlink(dir / "link.csv"));
+  CHECK_THAT(kefu::test::readFile(dir / "target.csv"), Catch::StartsWith("interval_start,"));
+
+  // A failing accuracy leaves an earlier result in place.
+  auto hist = dir.write("history.csv", history());
+  auto fc = dir.write("fc.csv", "interval_start,channel,volume\n2025-01-01 00:00,all,1\n");
+  auto acc = dir.write("acc.csv", "earlier\n");
+  r = runKefu(dir, {"wfm", "accuracy", "--forecast", fc.string(), "--actuals", hist.string(),
+                    "--out", acc.string()});
+  CHECK(r.code == 2);
+  CHECK(kefu::test::readFile(acc) == "earlier\n");
+
+  // Option errors name the option.
+  r = runKefu(dir, {"wfm", "staff", "--rate", "100", "--aht", "0", "--sl-target", "0.8"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--aht must be > 0 seconds, not 0"));
+  r = runKefu(dir, {"wfm", "staff", "--rate", "1e9", "--aht", "180", "--sl-target", "0.8"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("is beyond the limit of 10000000 agents"));
+  CHECK_THAT(r.err, !Catch::Contains("ASA"));
+}

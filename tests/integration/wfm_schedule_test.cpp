@@ -89,6 +89,55 @@ TEST_CASE("Schedules are made published read and reviewed", "[integration][wfm]"
   CHECK_THAT(r.err, Catch::Contains((dir / "bad.toml").string() +
                                     ":4:16: template[0].length_hours: must be hours"));
 
+  // Refused before the search: a time limit <= 0, an output place that cannot be written
+  // (the schedule file is left as it was), a time off the grid.
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
+                    "2026-01-05", "--time-limit", "0"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--time-limit must be a number of seconds > 0"));
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
+                    "2026-01-05", "--out", (dir / "x.csv").string(), "--replay-out",
+                    (dir / "x.csv").string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--replay-out: " + (dir / "x.csv").string() +
+                                    " is already another output"));
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "req.csv").string(), "--start",
+                    "2026-01-05", "--days", "1", "--out", (dir / "sched.csv").string(),
+                    "--replay-out", (dir / "no-such-dir/replay.csv").string()});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--replay-out: cannot write"));
+  CHECK_THAT(r.err, !Catch::Contains("objective"));
+  CHECK(kefu::test::readFile(dir / "sched.csv") == csv);
+  dir.write("offgrid.csv", req + "2026-01-05 09:31,1\n");
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "offgrid.csv").string(),
+                    "--start", "2026-01-05", "--days", "1"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("offgrid.csv:10: interval_start: 2026-01-05 09:31 is not "
+                                    "on the 30-minute grid"));
+  // Rows outside the horizon are counted; a template that can never work is named.
+  dir.write("later.csv", req + "2026-01-09 09:00,1\n");
+  dir.write("two.toml",
+            "headcount = 2\n[rules]\nmax_consecutive_days = 7\n[[template]]\nname = \"morning\"\n"
+            "earliest_start = \"09:00\"\nlength_hours = 4\ndays_off_per_week = 0\n"
+            "[[template]]\nname = \"never\"\nearliest_start = \"06:00\"\nlength_hours = 16\n"
+            "days_off_per_week = 0\nmin_rest_hours = 48\nmax_weekly_hours = 120\n");
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "later.csv").string(),
+                    "--start", "2026-01-05", "--days", "1", "--shifts",
+                    (dir / "two.toml").string()});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("warning: 1 row(s) of " + (dir / "later.csv").string() +
+                                    " outside the 1 day(s) from 2026-01-05 are left out"));
+  CHECK_THAT(r.err, Catch::Contains("warning: " + (dir / "two.toml").string() +
+                                    ":14:18: template[1].min_rest_hours: 48 h of rest"));
+  CHECK_THAT(r.out, !Catch::Contains(",never,"));
+  // A schedule with no shift for a requirement says so.
+  dir.write("tiny.csv", "interval_start,required\n2026-01-05 09:00,0.1\n");
+  r = runKefu(dir, {"wfm", "schedule", "--requirements", (dir / "tiny.csv").string(),
+                    "--start", "2026-01-05", "--days", "1"});
+  CHECK(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("warning: no shift scheduled for 0.05 agent-hours"));
+
   r = runKefu(dir, {"wfm", "publish", "--schedule", (dir / "sched.csv").string(), "--note",
                     "first"});
   INFO(r.err);

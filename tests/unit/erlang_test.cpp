@@ -258,10 +258,38 @@ TEST_CASE("staffing: batch CSV copies columns and names bad rows", "[wfm]") {
     auto s = staffBatch(calc, "f.csv", in, out, defaults, 30, &rows);
     CHECK(s.message() == "f.csv:3: column 'volume': 'abc' is not a number");
   }
+  SECTION("a negative volume or handle time names line and column") {
+    std::istringstream in("interval_start,volume\n2026-01-05 09:00,4\n2026-01-05 09:30,-3\n");
+    std::ostringstream out;
+    CHECK(staffBatch(calc, "f.csv", in, out, defaults, 30, &rows).message() ==
+          "f.csv:3: column 'volume': '-3' must be >= 0");
+    std::istringstream aht("volume,aht_seconds\n4,0\n");
+    CHECK(staffBatch(calc, "f.csv", aht, out, defaults, 30, &rows).message() ==
+          "f.csv:2: column 'aht_seconds': '0' must be > 0");
+  }
+  SECTION("a spreadsheet's byte order mark") {
+    std::istringstream in("\xEF\xBB\xBFinterval_start,volume\n2026-01-05 09:00,4\n");
+    std::ostringstream out;
+    REQUIRE(staffBatch(calc, "f.csv", in, out, defaults, 30, &rows).ok());
+    CHECK(out.str().rfind("interval_start,volume,agents,", 0) == 0);
+  }
   SECTION("no volume column") {
     std::istringstream in("calls\n12\n");
     std::ostringstream out;
     CHECK(staffBatch(calc, "f.csv", in, out, defaults, 30, &rows).message().find(
               "neither 'volume' nor 'rate_per_hour'") != std::string::npos);
   }
+}
+
+TEST_CASE("staffing: a load beyond the agent limit is named as such", "[wfm]") {
+  ErlangStaffing calc;
+  kefu::StaffingQuery q;
+  q.contactsPerHour = 1e9;
+  q.ahtSeconds = 180;
+  q.serviceLevel = 0.8;
+  auto a = calc.staff(q);
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.status().code() == kefu::StatusCode::kInvalidArgument);
+  CHECK(a.status().message() == "the load of 5e+07 erlangs (1e+09 contacts per hour of 180 s) "
+                                "is beyond the limit of 10000000 agents");
 }

@@ -278,16 +278,17 @@ TEST_CASE("forecast: event calendars and their errors", "[wfm][forecast]") {
     return r.status().message();
   };
   CHECK(bad("[[event]]\nkind = \"x\"\nstart = 2025-01-01\nwhen = 1\n") ==
-        "cal.toml:4: event.when: unknown key (accepted: name, kind, start, end, effect, like)");
+        "cal.toml:4:1: event[0].when: unknown key (accepted: name, kind, start, end, effect, "
+        "like)");
   CHECK(bad("[[event]]\nkind = \"x\"\nstart = 2025-02-30\n").rfind("cal.toml:3:", 0) == 0);
   CHECK(bad("[[event]]\nkind = \"x\"\nstart = \"2025-02-30\"\n") ==
-        "cal.toml:3: event.start: must be a date, e.g. 2025-01-28");
+        "cal.toml:3:9: event[0].start: must be a date, e.g. 2025-01-28");
   CHECK(bad("[[event]]\nkind = \"x\"\nstart = 2025-01-02\nend = 2025-01-01\n") ==
-        "cal.toml:1: event: end is before start");
-  CHECK(bad("[[event]]\nstart = 2025-01-02\n") == "cal.toml:1: event: kind is missing");
+        "cal.toml:4:7: event[0].end: is before start");
+  CHECK(bad("[[event]]\nstart = 2025-01-02\n") == "cal.toml:1:1: event[0].kind: is missing");
   CHECK(bad("[[event]]\nkind = \"x\"\nstart = 2025-01-02\neffect = -1\n")
-            .rfind("cal.toml:4: event.effect:", 0) == 0);
-  CHECK(bad("holidays = 1\n").rfind("cal.toml:1: holidays: unknown key", 0) == 0);
+            .rfind("cal.toml:4:10: event[0].effect:", 0) == 0);
+  CHECK(bad("holidays = 1\n").rfind("cal.toml:1:1: holidays: unknown key", 0) == 0);
 
   // The shipped calendar of Chinese public holidays parses and its make-up days are weekends.
   auto cn = loadEvents(std::string(KEFU_SOURCE_DIR) + "/plugins/wfm/data/holidays-cn.toml");
@@ -317,6 +318,11 @@ TEST_CASE("forecast: accuracy reports WAPE and bias per day", "[wfm][forecast]")
         "2024-01-02,all,5.000,5.000,0.0000,0.0000\n"
         "total,all,41.000,45.000,0.1778,-0.0889\n");
   CHECK(summary == "all: WAPE 0.1778 bias -0.0889 over 2 days");
+  // A spreadsheet's byte order mark before the header.
+  std::istringstream bom("\xEF\xBB\xBFinterval_start,channel,volume\n"
+                         "2024-01-01 00:00,all,12\n");
+  std::ostringstream bomOut;
+  CHECK(accuracy("f.csv", bom, actuals, bomOut, nullptr).ok());
   std::istringstream off("interval_start,channel,volume\n2024-01-01 00:10,all,1\n");
   auto s = accuracy("f.csv", off, actuals, out, nullptr);
   CHECK(s.message() == "f.csv:2: interval_start: '2024-01-01 00:10' is not on the 30-minute "

@@ -117,11 +117,12 @@ TEST_CASE("Shift template errors name file line column and key", "[wfm][schedule
              Catch::StartsWith("shifts.toml:6:9: template[0].shift: unknown key"));
   CHECK_THAT(errorOf(base + "earliest_start = \"08:00\"\n"),
              Catch::StartsWith("shifts.toml:2:1: template[0].length_hours: is missing"));
+  // At the key's own line and column, not at the [[template]] line.
   CHECK_THAT(errorOf(base + "earliest_start = \"08:00\"\nlength_hours = 4\n"
                             "[[template.break]]\nlength_minutes = 30\n"
                             "window_minutes = [200, 240]\n"),
-             Catch::Contains("template[0].break[0].window_minutes: a break starting 240 minutes "
-                             "in ends after a 240-minute shift"));
+             Catch::StartsWith("shifts.toml:8:18: template[0].break[0].window_minutes: a break "
+                               "starting 240 minutes in ends after a 240-minute shift"));
   CHECK_THAT(errorOf("headcount = 3\n[rules]\nmin_rest_hours = -1\n[[template]]\n"),
              Catch::StartsWith("shifts.toml:3:18: rules.min_rest_hours: must be hours"));
   CHECK_THAT(errorOf("headcount = \"x\"\n"),
@@ -129,12 +130,107 @@ TEST_CASE("Shift template errors name file line column and key", "[wfm][schedule
   CHECK_THAT(errorOf("headcount = 3\n"), Catch::Contains("no [[template]] tables"));
   CHECK_THAT(errorOf(base + "earliest_start = \"08:00\"\nlength_hours = 9\n"
                             "days_off_per_week = 0\nmax_weekly_hours = 60\n"),
-             Catch::Contains("7 days of the shortest length exceed max_weekly_hours 60"));
+             Catch::StartsWith("shifts.toml:5:16: template[0].length_hours: 7 days of the "
+                               "shortest length exceed max_weekly_hours 60"));
   CHECK_THAT(errorOf("headcount = 3\n[[template]]\nname = \"a\"\nearliest_start = \"08:00\"\n"
                      "length_hours = 8\n[[template]]\nname = \"a\"\n"
                      "earliest_start = \"08:00\"\nlength_hours = 8\n"),
              Catch::Contains("template[1].name: 'a' is used twice"));
   CHECK_THAT(errorOf("headcount = [\n"), Catch::StartsWith("shifts.toml:"));
+}
+
+TEST_CASE("Shift options are counted without building them and too many refused",
+          "[wfm][schedule]") {
+  // The count matches the options built, overlapping break windows included.
+  for (const char* breaks : {"", "[[template.break]]\nlength_minutes = 15\n"
+                                 "window_minutes = [60, 180]\n",
+                             "[[template.break]]\nlength_minutes = 30\nwindow_minutes = "
+                             "[60, 200]\nstep_minutes = 10\n[[template.break]]\n"
+                             "length_minutes = 15\nwindow_minutes = [90, 300]\n"
+                             "step_minutes = 5\n"}) {
+    auto c = shifts(std::string("headcount = 2\n[[template]]\nname = \"d\"\n"
+                                "earliest_start = \"06:00\"\nlatest_start = \"09:00\"\n"
+                                "start_step_minutes = 20\nlength_hours = [6, 8]\n") +
+                    breaks);
+    INFO(breaks);
+    CHECK(shiftOptionCount(c.templates[0]) ==
+          static_cast<double>(shiftOptions(c.templates[0], 30).size()));
+  }
+  // Starts every minute, 9 lengths, two 1-minute breaks in [0, 400] by the minute: some
+  // 1e9 options, which built took tens of GB. Refused from the count, at the template.
+  std::string fine = "headcount = 5\n[[template]]\nname = \"fine\"\nearliest_start = \"00:00\"\n"
+                     "latest_start = \"23:59\"\nstart_step_minutes = 1\n"
+                     "length_hours = [8, 9, 10, 11, 12, 13, 14, 15, 16]\n";
+  std::string brk = "[[template.break]]\nlength_minutes = 1\nwindow_minutes = [0, 400]\n"
+                    "step_minutes = 1\n";
+  CHECK_THAT(errorOf(fine + brk + brk),
+             Catch::StartsWith("shifts.toml:2:1: template[0] ('fine'): 1039392000 ways") &&
+                 Catch::Contains("ways to place a day's shift and its breaks (1440 starts x 9 "
+                                 "lengths x 80200 break placements); the limit is 200000"));
+  // One break: 1440 x 9 x 401.
+  CHECK_THAT(errorOf(fine + brk), Catch::Contains(": 5196960 ways"));
+  // The limit is over all templates: the second one crosses it.
+  std::string half = "[[template]]\nname = \"t{}\"\nearliest_start = \"00:00\"\n"
+                     "latest_start = \"23:59\"\nstart_step_minutes = 1\nlength_hours = 8\n"
+                     "[[template.break]]\nlength_minutes = 15\nwindow_minutes = [60, 159]\n"
+                     "step_minutes = 1\n";
+  std::string two = "headcount = 5\n" + fmt::format(fmt::runtime(half), 1) +
+                    fmt::format(fmt::runtime(half), 2);
+  CHECK_THAT(errorOf(two),
+             Catch::StartsWith("shifts.toml:12:1: template[1] ('t2'): 144000 ways") &&
+                 Catch::Contains(", 288000 with the templates before;"));
+}
+
+TEST_CASE("A template's headcount 0 means no agents of it", "[wfm][schedule]") {
+  auto c = shifts("headcount = 4\n[[template]]\nname = \"day\"\nearliest_start = \"08:00\"\n"
+                  "length_hours = 8\n[[template]]\nname = \"night\"\nheadcount = 0\n"
+                  "earliest_start = \"22:00\"\nlength_hours = 8\n");
+  CHECK(c.templates[0].headcount == 4);
+  CHECK(c.templates[1].headcount == 0);
+  std::map<std::pair<int, int>, double> r;
+  for (int d = 0; d < 7; ++d) {
+    for (int h = 0; h < 24; ++h) r[{d, h}] = 2;
+  }
+  auto res = solve(c, requirement(day("2026-01-05"), 7, r));
+  CHECK_FALSE(res.shifts.empty());
+  for (const auto& sh : res.shifts) CHECK(sh.templateName == "day");
+  // Templates that all have 0 leave nothing to schedule.
+  CHECK_THAT(errorOf("[[template]]\nname = \"a\"\nheadcount = 0\nearliest_start = \"08:00\"\n"
+                     "length_hours = 8\n"),
+             Catch::Contains("headcount: the headcounts of the templates that can work add up "
+                             "to 0"));
+}
+
+TEST_CASE("Templates that can never form a tour are named", "[wfm][schedule]") {
+  // Every day 16 hours with 48 hours of rest: no two days in a row, yet 7 days a week.
+  const std::string never = "[[template]]\nname = \"never\"\nearliest_start = \"06:00\"\n"
+                            "length_hours = 16\ndays_off_per_week = 0\nmin_rest_hours = 48\n"
+                            "max_consecutive_days = 7\nmax_weekly_hours = 120\n";
+  CHECK(errorOf("headcount = 3\n" + never) ==
+        "shifts.toml:7:18: template[0].min_rest_hours: 48 h of rest rule out shifts on "
+        "consecutive days (they leave at most 8 h), so 7 working days a week cannot fit");
+  // With a template that can work: a warning, and the other gets no agents.
+  auto c = shifts("headcount = 3\n" + never +
+                  "[[template]]\nname = \"day\"\nearliest_start = \"08:00\"\n"
+                  "length_hours = 8\n");
+  REQUIRE(c.warnings.size() == 1);
+  CHECK_THAT(c.warnings[0], Catch::StartsWith("shifts.toml:7:18: template[0].min_rest_hours:") &&
+                                Catch::EndsWith("; the template gets no agents"));
+  CHECK(c.templates[0].headcount == 0);
+  CHECK(c.templates[1].headcount == 3);
+  // Two that cannot: both named.
+  CHECK_THAT(errorOf("headcount = 3\n" + never + "[[template]]\nname = \"long\"\n"
+                     "earliest_start = \"08:00\"\nlength_hours = 9\ndays_off_per_week = 0\n"
+                     "max_consecutive_days = 7\n"),
+             Catch::StartsWith("no template can form a week's tour: shifts.toml:7:18: "
+                               "template[0].min_rest_hours") &&
+                 Catch::Contains("; shifts.toml:13:16: template[1].length_hours: 7 days"));
+  // Breaks that cannot follow each other in their windows.
+  CHECK_THAT(errorOf("headcount = 3\n[[template]]\nname = \"b\"\nearliest_start = \"08:00\"\n"
+                     "length_hours = 8\n[[template.break]]\nlength_minutes = 60\n"
+                     "window_minutes = [120, 120]\n[[template.break]]\nlength_minutes = 15\n"
+                     "window_minutes = [60, 150]\n"),
+             Catch::Contains("template[0].break: the breaks cannot be placed in order"));
 }
 
 TEST_CASE("The scheduler meets a requirement that shifts fit exactly", "[wfm][schedule]") {
@@ -304,6 +400,23 @@ TEST_CASE("Requirements come from kefu wfm staff output", "[wfm][schedule]") {
   std::istringstream neg("interval_start,required\n2026-01-05 08:00,-1\n");
   e = readRequirement("req.csv", neg, day("2026-01-05"), 1, 30, &missing);
   CHECK(e.status().message() == "req.csv:2: required: '-1' is not a count >= 0");
+  // Off the grid outside the horizon is refused too; rows outside are counted; a BOM is
+  // accepted.
+  std::istringstream off("interval_start,required\n2026-01-05 08:00,1\n2026-01-07 09:31,1\n");
+  e = readRequirement("req.csv", off, day("2026-01-05"), 1, 30, &missing);
+  CHECK(e.status().message() ==
+        "req.csv:3: interval_start: 2026-01-07 09:31 is not on the 30-minute grid");
+  std::istringstream bom("\xEF\xBB\xBFinterval_start,required\n2026-01-05 08:00,1\n"
+                         "2026-01-06 08:00,1\n2026-01-04 08:00,1\n");
+  int outside = -1;
+  r = readRequirement("req.csv", bom, day("2026-01-05"), 1, 30, &missing, &outside);
+  REQUIRE(r.ok());
+  CHECK(outside == 2);
+  std::istringstream sched("\xEF\xBB\xBF" "agent,template,date,start,end,breaks\n"
+                           "a,day,2026-01-05,2026-01-05 08:00,2026-01-05 16:00,\n");
+  auto sh = readScheduleCsv("s.csv", sched);
+  REQUIRE(sh.ok());
+  CHECK(sh->at(0).agent == "a");
 }
 
 TEST_CASE("Schedule files round-trip and the replay file leaves out breaks",
