@@ -11,6 +11,7 @@
 #include <queue>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 namespace kefu::replay {
 namespace {
@@ -98,37 +99,52 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
 
 uint32_t CallTable::customerKey(const std::string& s) {
   if (s.empty()) return 0;
-  // FNV-1a: customer references are short, and this is on the per-call path.
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-  // FNV's low bits, which pick the slot, mix poorly on numeric references: fold the high in.
-  h ^= h >> 32;
-  h *= 0x9e3779b97f4a7c15ull;
-  h ^= h >> 29;
-  const auto tag = static_cast<uint32_t>(h >> 32);
+  // A reference of up to 17 digits (the usual customer number) is its own code: value,
+  // length (so that "0123" and "123" differ) and the top bit; a slot's code then settles a
+  // look-up without reading the name. Any other reference is coded by its FNV-1a hash with
+  // the top bit clear, and a matching code is confirmed by comparing the names.
+  uint64_t code = 0;
+  bool numeric = s.size() <= 17;
+  for (size_t i = 0; numeric && i < s.size(); ++i) {
+    unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    numeric = d <= 9;
+    code = code * 10 + d;
+  }
+  if (numeric) {
+    code |= (uint64_t{1} << 63) | (static_cast<uint64_t>(s.size()) << 57);
+  } else {
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+    code = h >> 1;
+  }
+  // The slot from a mix of the code: numbers and FNV's low bits alone spread poorly.
+  auto slotOf = [](uint64_t c) {
+    c ^= c >> 32;
+    c *= 0x9e3779b97f4a7c15ull;
+    return c ^ (c >> 29);
+  };
   if (customers_.size() * 2 >= customerSlots_.size()) {
-    // Keep the table at most half full; rehash from the stored hashes.
+    // Keep the table at most half full; rehash from the stored codes.
     std::vector<CustomerSlot> slots(std::max<size_t>(1024, customerSlots_.size() * 2));
     size_t mask = slots.size() - 1;
     for (uint32_t k = 1; k < customers_.size(); ++k) {
-      size_t pos = customerHash_[k] & mask;
+      size_t pos = slotOf(customerCode_[k]) & mask;
       while (slots[pos].key) pos = (pos + 1) & mask;
-      slots[pos] = {static_cast<uint32_t>(customerHash_[k] >> 32), k};
+      slots[pos] = {customerCode_[k], k};
     }
     customerSlots_.swap(slots);
   }
   size_t mask = customerSlots_.size() - 1;
-  for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+  for (size_t pos = slotOf(code) & mask;; pos = (pos + 1) & mask) {
     CustomerSlot& slot = customerSlots_[pos];
     if (slot.key == 0) {
       if (customers_.size() == UINT32_MAX) throw std::runtime_error("more than 4e9 customers");
-      slot = {tag, static_cast<uint32_t>(customers_.size())};
+      slot = {code, static_cast<uint32_t>(customers_.size())};
       customers_.push_back(s);
-      customerHash_.push_back(h);
+      customerCode_.push_back(code);
       return slot.key;
     }
-    // The tag in the slot spares a look at the name of every other key on the way.
-    if (slot.tag == tag && customers_[slot.key] == s) return slot.key;
+    if (slot.code == code && (numeric || customers_[slot.key] == s)) return slot.key;
   }
 }
 
@@ -172,17 +188,79 @@ void CallTable::add(const calls::CallRecord& r) {
     c.patienceMs = r.queueExitMs >= 0 ? clampMs(r.queueExitMs - c.entryMs) : 0;
   }
   if (c.entryMs >= 0) ++offered_;
+  if (c.arrivalMs < lastArrival_ || (c.arrivalMs == lastArrival_ && c.line <= lastLine_)) {
+    arrivalOrder_ = false;
+  }
+  lastArrival_ = c.arrivalMs;
+  lastLine_ = c.line;
   calls_.push_back(c);
 }
 
+namespace {
+
+int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
+
+// Puts calls in queue-entry order when they are in (arrival, line) order already: a stable
+// LSD radix sort of (entry, position) pairs then gives the order of the full comparison
+// (entry, arrival, line) in a few linear passes, and the permutation is applied in place.
+void sortArrivalOrdered(std::vector<ModelCall>& calls) {
+  struct Item {
+    uint64_t key;
+    uint32_t idx;
+  };
+  const size_t n = calls.size();
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& c : calls) {
+    lo = std::min(lo, entryKey(c));
+    hi = std::max(hi, entryKey(c));
+  }
+  std::vector<Item> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = {static_cast<uint64_t>(entryKey(calls[i]) - lo), static_cast<uint32_t>(i)};
+  }
+  const auto span = static_cast<uint64_t>(hi - lo);
+  constexpr int kBits = 11;
+  std::vector<uint32_t> count(size_t{1} << kBits);
+  for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const Item& it : a) ++count[(it.key >> shift) & ((1u << kBits) - 1)];
+    uint32_t sum = 0;
+    for (auto& k : count) sum += std::exchange(k, sum);
+    for (const Item& it : a) b[count[(it.key >> shift) & ((1u << kBits) - 1)]++] = it;
+    a.swap(b);
+  }
+  b = {};
+  // Position k takes the call now at a[k].idx; follow each cycle once.
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i].idx == i || a[i].idx == UINT32_MAX) continue;
+    ModelCall tmp = calls[i];
+    size_t j = i;
+    while (true) {
+      size_t from = a[j].idx;
+      a[j].idx = UINT32_MAX;
+      if (from == i) {
+        calls[j] = tmp;
+        break;
+      }
+      calls[j] = calls[from];
+      j = from;
+    }
+  }
+}
+
+}  // namespace
+
 void CallTable::finish() {
-  std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
-    int64_t ea = a.entryMs >= 0 ? a.entryMs : a.arrivalMs;
-    int64_t eb = b.entryMs >= 0 ? b.entryMs : b.arrivalMs;
-    if (ea != eb) return ea < eb;
-    if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
-    return a.line < b.line;
-  });
+  if (arrivalOrder_ && calls_.size() < UINT32_MAX) {
+    sortArrivalOrdered(calls_);
+  } else {
+    std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
+      int64_t ea = entryKey(a), eb = entryKey(b);
+      if (ea != eb) return ea < eb;
+      if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
+      return a.line < b.line;
+    });
+  }
   size_t nt = types_.size();
   handleByTypeHour_.assign(nt * 24, {});
   handleByType_.assign(nt, {});
@@ -478,7 +556,8 @@ class Simulation : public RoutingListener {
     return i;
   }
   const std::string& idOf(uint32_t i) {
-    idBuf_ = std::to_string(i);
+    char buf[16];
+    idBuf_.assign(buf, std::to_chars(buf, buf + sizeof buf, i).ptr);
     return idBuf_;
   }
   Status defineAgents(const std::vector<QueueSpec>& queues, const std::vector<Shift>& staffing);
@@ -489,7 +568,10 @@ class Simulation : public RoutingListener {
   int32_t handleTime(const ModelCall& c);
   int64_t patienceOf(const ModelCall& c);
   void emit(uint32_t i, calls::Outcome outcome, int64_t queueExit);
-  void emitPassThrough(const ModelCall& c);
+  void emitPassThrough(uint32_t i);
+  void out(const SimulatedCall& s);
+  void flush();
+  static constexpr size_t kBatch = 4096;
 
   const CallTable& t_;
   const ReplayOptions& o_;
@@ -512,6 +594,7 @@ class Simulation : public RoutingListener {
   std::vector<uint16_t> servedBy_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   calls::CallRecord rec_;
+  std::vector<SimulatedCall> batch_;
   std::string idBuf_;
   ReplayStats stats_;
   int64_t now_ = 0;
@@ -642,57 +725,44 @@ void Simulation::onMaxWait(const std::string& contactId, const std::string&, Max
 }
 
 void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
-  const ModelCall& c = t_.calls()[i];
   state_[i] = kDone;
-  rec_.id = std::to_string(c.line ? c.line : i);
-  rec_.customer = t_.customer(c);
-  rec_.customerKey = c.customerKey;
-  rec_.type = t_.types()[c.type];
-  rec_.channel = t_.channels()[c.channel];
-  rec_.priority = c.priority;
-  rec_.arrivalMs = c.arrivalMs;
-  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
-  rec_.queueStartMs = c.entryMs;
-  rec_.queueExitMs = queueExit;
-  rec_.outcome = outcome;
-  rec_.line = 0;
+  SimulatedCall s;
+  s.call = i;
+  s.outcome = static_cast<uint8_t>(outcome);
+  s.queueExitMs = queueExit;
   if (outcome == calls::Outcome::kAnswered) {
-    rec_.serviceStartMs = start_[i];
-    rec_.serviceEndMs = start_[i] + handle_[i];
-    // The simulation's agent index is the stream's key of the agent's name.
-    if (servedBy_[i] == kNoAgent) {
-      rec_.agent.clear();
-      rec_.agentKey = 0;
-    } else {
-      rec_.agent = agentNames_[servedBy_[i]];
-      rec_.agentKey = servedBy_[i] + 1u;
-    }
+    s.serviceStartMs = start_[i];
+    s.serviceEndMs = start_[i] + handle_[i];
+    s.agent = servedBy_[i];
     ++stats_.served;
   } else {
-    rec_.serviceStartMs = rec_.serviceEndMs = -1;
-    rec_.agent.clear();
-    rec_.agentKey = 0;
     ++stats_.abandoned;
   }
-  sink_.record(rec_);
+  out(s);
 }
 
-void Simulation::emitPassThrough(const ModelCall& c) {
-  rec_.id = std::to_string(c.line);
-  rec_.customer = t_.customer(c);
-  rec_.customerKey = c.customerKey;
-  rec_.type = t_.types()[c.type];
-  rec_.channel = t_.channels()[c.channel];
-  rec_.priority = c.priority;
-  rec_.arrivalMs = c.arrivalMs;
-  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
-  rec_.queueStartMs = rec_.queueExitMs = rec_.serviceStartMs = rec_.serviceEndMs = -1;
-  rec_.outcome = static_cast<calls::Outcome>(c.observed);
-  rec_.agent.clear();
-  rec_.agentKey = 0;
-  rec_.line = 0;
+void Simulation::emitPassThrough(uint32_t i) {
+  SimulatedCall s;
+  s.call = i;
+  s.outcome = t_.calls()[i].observed;
+  s.passThrough = true;
   ++stats_.passedThrough;
-  sink_.record(rec_);
+  out(s);
+}
+
+void Simulation::out(const SimulatedCall& s) {
+  if (!sink_.batch) {
+    toRecord(t_, agentNames_, s, rec_);
+    sink_.record(rec_);
+    return;
+  }
+  batch_.push_back(s);
+  if (batch_.size() == kBatch) flush();
+}
+
+void Simulation::flush() {
+  if (!batch_.empty()) sink_.batch(batch_.data(), batch_.size());
+  batch_.clear();
 }
 
 Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
@@ -719,6 +789,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   }
   router_ = make(this);
   if (auto s = defineAgents(queues, staffing); !s.ok()) return s;
+  if (sink_.agents) sink_.agents(agentNames_);
 
   const auto& calls = t_.calls();
   size_t n = calls.size();
@@ -761,7 +832,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
       uint32_t i = static_cast<uint32_t>(next++);
       const ModelCall& c = calls[i];
       if (c.entryMs < 0) {
-        emitPassThrough(c);
+        emitPassThrough(i);
       } else {
         ++stats_.offered;
         contact.id = idOf(i);
@@ -808,6 +879,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     ++stats_.unservedAtEnd;
     emit(i, calls::Outcome::kAbandonedInQueue, now_);
   }
+  flush();
   for (size_t a = 0; a < agentNames_.size(); ++a) {
     if (signedInAt_[a] >= 0 && sink_.presence) sink_.presence(agentNames_[a], signedInAt_[a], now_);
   }
@@ -816,6 +888,33 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
 }
 
 }  // namespace
+
+void toRecord(const CallTable& table, const std::vector<std::string>& agents,
+              const SimulatedCall& s, calls::CallRecord& rec) {
+  const ModelCall& c = table.calls()[s.call];
+  rec.id = std::to_string(c.line || s.passThrough ? c.line : s.call);
+  rec.customer = table.customer(c);
+  rec.customerKey = c.customerKey;
+  rec.type = table.types()[c.type];
+  rec.channel = table.channels()[c.channel];
+  rec.priority = c.priority;
+  rec.arrivalMs = c.arrivalMs;
+  rec.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
+  rec.queueStartMs = s.passThrough ? -1 : c.entryMs;
+  rec.queueExitMs = s.queueExitMs;
+  rec.serviceStartMs = s.serviceStartMs;
+  rec.serviceEndMs = s.serviceEndMs;
+  rec.outcome = static_cast<calls::Outcome>(s.outcome);
+  // The simulation's agent index is the stream's key of the agent's name.
+  if (s.agent == kNoAgent) {
+    rec.agent.clear();
+    rec.agentKey = 0;
+  } else {
+    rec.agent = agents[s.agent];
+    rec.agentKey = s.agent + 1u;
+  }
+  rec.line = 0;
+}
 
 Result<ReplayStats> runReplay(const CallTable& table, const std::vector<QueueSpec>& queues,
                               const RouterMaker& makeRouter, const std::vector<Shift>& staffing,

@@ -108,17 +108,23 @@ class CallTable {
 
   std::vector<ModelCall> calls_;
   // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
-  // open-addressing table of keys tagged with their hashes: a look-up per call touches
-  // the slot and the name, not a chain of nodes.
+  // open-addressing table of keys with their names' codes (customerKey()): a look-up per
+  // call touches the slot (and the name only for references that are not numbers), not a
+  // chain of nodes.
   std::vector<std::string> customers_{std::string()};
   struct CustomerSlot {
-    uint32_t tag = 0, key = 0;  // high half of the name's hash; key 0: free
+    uint64_t code = 0;
+    uint32_t key = 0;  // 0: free
   };
-  std::vector<uint64_t> customerHash_{0};
+  std::vector<uint64_t> customerCode_{0};
   std::vector<CustomerSlot> customerSlots_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
   uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
+  // Whether the calls came in (arrival, line) order, which finish() sorts in linear time.
+  bool arrivalOrder_ = true;
+  int64_t lastArrival_ = INT64_MIN;
+  uint32_t lastLine_ = 0;
   std::vector<std::vector<int32_t>> handleByTypeHour_, handleByType_;
   std::vector<int32_t> handleAll_;
   std::vector<PatienceCurve> patienceByType_;
@@ -158,10 +164,28 @@ struct ReplayStats {
   double simulatedDays = 0;
 };
 
+// A simulated call in compact form: the call of the table it stands for and what the model
+// made of it. toRecord() gives the full record.
+struct SimulatedCall {
+  int64_t queueExitMs = -1, serviceStartMs = -1, serviceEndMs = -1;
+  uint32_t call = 0;        // index into CallTable::calls()
+  uint16_t agent = 0xffff;  // index into the run's agents (ReplaySink::agents); 0xffff: none
+  uint8_t outcome = 0;      // calls::Outcome
+  bool passThrough = false;  // never reached the queue: as the log has it
+};
+
+void toRecord(const CallTable& table, const std::vector<std::string>& agents,
+              const SimulatedCall& s, calls::CallRecord& out);
+
 using RouterMaker = std::function<std::unique_ptr<Router>(RoutingListener*)>;
 // Receives each simulated record, then each agent's presence (signed in over [from, to)).
+// With `batch` set, the records come as SimulatedCall in batches instead of `record`, in
+// the same order, after `agents` has named the run's agents: the model then builds no
+// strings, and the consumer may turn them into records (toRecord()) on another thread.
 struct ReplaySink {
   std::function<void(const calls::CallRecord&)> record;
+  std::function<void(const std::vector<std::string>& agents)> agents;
+  std::function<void(const SimulatedCall* calls, size_t n)> batch;
   std::function<void(const std::string& agent, int64_t fromMs, int64_t toMs)> presence;
 };
 
