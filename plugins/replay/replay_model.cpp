@@ -97,12 +97,23 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
   return last = id;
 }
 
-uint32_t CallTable::customerKey(const std::string& s) {
+namespace {
+
+// The slot of a code: numbers and FNV's low bits alone spread poorly.
+uint64_t slotOf(uint64_t c) {
+  c ^= c >> 32;
+  c *= 0x9e3779b97f4a7c15ull;
+  return c ^ (c >> 29);
+}
+
+}  // namespace
+
+uint64_t CallTable::customerCode(const std::string& s) {
   if (s.empty()) return 0;
   // A reference of up to 17 digits (the usual customer number) is its own code: value,
   // length (so that "0123" and "123" differ) and the top bit; a slot's code then settles a
   // look-up without reading the name. Any other reference is coded by its FNV-1a hash with
-  // the top bit clear, and a matching code is confirmed by comparing the names.
+  // the top bit clear (and never 0), and a matching code is confirmed by the names.
   uint64_t code = 0;
   bool numeric = s.size() <= 17;
   for (size_t i = 0; numeric && i < s.size(); ++i) {
@@ -110,19 +121,16 @@ uint32_t CallTable::customerKey(const std::string& s) {
     numeric = d <= 9;
     code = code * 10 + d;
   }
-  if (numeric) {
-    code |= (uint64_t{1} << 63) | (static_cast<uint64_t>(s.size()) << 57);
-  } else {
-    uint64_t h = 14695981039346656037ull;
-    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-    code = h >> 1;
-  }
-  // The slot from a mix of the code: numbers and FNV's low bits alone spread poorly.
-  auto slotOf = [](uint64_t c) {
-    c ^= c >> 32;
-    c *= 0x9e3779b97f4a7c15ull;
-    return c ^ (c >> 29);
-  };
+  if (numeric) return code | (uint64_t{1} << 63) | (static_cast<uint64_t>(s.size()) << 57);
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return (h >> 1) | 1;
+}
+
+uint32_t CallTable::customerKey(const std::string& s) { return customerKey(s, customerCode(s)); }
+
+uint32_t CallTable::customerKey(const std::string& s, uint64_t code) {
+  if (code == 0) return 0;
   if (customers_.size() * 2 >= customerSlots_.size()) {
     // Keep the table at most half full; rehash from the stored codes.
     std::vector<CustomerSlot> slots(std::max<size_t>(1024, customerSlots_.size() * 2));
@@ -134,6 +142,7 @@ uint32_t CallTable::customerKey(const std::string& s) {
     }
     customerSlots_.swap(slots);
   }
+  const bool numeric = code >> 63;
   size_t mask = customerSlots_.size() - 1;
   for (size_t pos = slotOf(code) & mask;; pos = (pos + 1) & mask) {
     CustomerSlot& slot = customerSlots_[pos];
@@ -148,8 +157,29 @@ uint32_t CallTable::customerKey(const std::string& s) {
   }
 }
 
+void CallTable::setKeys(calls::CallRecord* records, size_t n) {
+  // The slots are a table of megabytes that each look-up hits at random: ask for the slot
+  // of a record a few ahead while this one is keyed, so that the memory waits overlap.
+  constexpr size_t kAhead = 8;
+  codes_.resize(n);
+  for (size_t i = 0; i < n; ++i) codes_[i] = customerCode(records[i].customer);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && codes_[i + kAhead] && !customerSlots_.empty()) {
+      __builtin_prefetch(&customerSlots_[slotOf(codes_[i + kAhead]) &
+                                         (customerSlots_.size() - 1)]);
+    }
+    calls::CallRecord& r = records[i];
+    r.customerKey = customerKey(r.customer, codes_[i]);
+    setAgentKey(r);
+  }
+}
+
 void CallTable::setKeys(calls::CallRecord& r) {
   r.customerKey = customerKey(r.customer);
+  setAgentKey(r);
+}
+
+void CallTable::setAgentKey(calls::CallRecord& r) {
   r.agentKey = 0;
   if (r.outcome == calls::Outcome::kAnswered && !r.agent.empty()) {
     r.agentKey = intern(agents_, agentIdx_, r.agent) + 1u;
@@ -498,7 +528,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
 
 namespace {
 
-class Simulation : public RoutingListener {
+class Simulation : public RoutingListener, public KeyedRoutingListener {
  public:
   Simulation(const CallTable& table, const ReplayOptions& options, const ReplaySink& sink)
       : t_(table), o_(options), sink_(sink), rng_(options.seed) {}
@@ -507,7 +537,11 @@ class Simulation : public RoutingListener {
                           const std::vector<Shift>& staffing);
 
   void onAssigned(const std::string& contactId, const std::string& agentId,
-                  const std::string&, TimePoint at) override;
+                  const std::string& queue, TimePoint at) override {
+    onAssignedKeyed(callIndex(contactId), agentId, queue, at);
+  }
+  void onAssignedKeyed(uint32_t i, const std::string& agentId, const std::string&,
+                       TimePoint at) override;
   void onOverflowed(const std::string&, const std::string&, const std::string&,
                     TimePoint) override {
     ++stats_.overflowed;
@@ -555,6 +589,12 @@ class Simulation : public RoutingListener {
     std::from_chars(id.data(), id.data() + id.size(), i);
     return i;
   }
+  Status release(uint32_t i, int64_t t) {
+    return keyed_ ? keyed_->releaseKeyed(i, toTime(t)) : router_->release(idOf(i), toTime(t));
+  }
+  Status abandon(uint32_t i, int64_t t) {
+    return keyed_ ? keyed_->abandonKeyed(i, toTime(t)) : router_->abandon(idOf(i), toTime(t));
+  }
   const std::string& idOf(uint32_t i) {
     char buf[16];
     idBuf_.assign(buf, std::to_chars(buf, buf + sizeof buf, i).ptr);
@@ -578,6 +618,7 @@ class Simulation : public RoutingListener {
   const ReplaySink& sink_;
   std::mt19937_64 rng_;
   std::unique_ptr<Router> router_;
+  KeyedContacts* keyed_ = nullptr;
   std::vector<uint16_t> queueOfType_;
   std::vector<std::string> queueNames_;
   std::unordered_map<std::string, int> agentIdx_;
@@ -593,6 +634,7 @@ class Simulation : public RoutingListener {
   std::vector<int32_t> handle_;
   std::vector<uint16_t> servedBy_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<Event> shiftEvents_;  // latest first
   calls::CallRecord rec_;
   std::vector<SimulatedCall> batch_;
   std::string idBuf_;
@@ -703,9 +745,8 @@ int64_t Simulation::patienceOf(const ModelCall& c) {
   return curve.quantile(uniform01(rng_) * above);
 }
 
-void Simulation::onAssigned(const std::string& contactId, const std::string& agentId,
-                            const std::string&, TimePoint at) {
-  uint32_t i = callIndex(contactId);
+void Simulation::onAssignedKeyed(uint32_t i, const std::string& agentId, const std::string&,
+                                 TimePoint at) {
   int64_t t = toMs(at);
   state_[i] = kServing;
   start_[i] = t;
@@ -788,6 +829,8 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     queueOfType_.push_back(q->second);
   }
   router_ = make(this);
+  // The router's fast path, when it has one: calls by their index, no string ids.
+  keyed_ = dynamic_cast<KeyedContacts*>(router_.get());
   if (auto s = defineAgents(queues, staffing); !s.ok()) return s;
   if (sink_.agents) sink_.agents(agentNames_);
 
@@ -798,9 +841,13 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   handle_.assign(n, 0);
   servedBy_.assign(n, kNoAgent);
   for (uint32_t s = 0; s < staffing.size(); ++s) {
-    events_.push({staffing[s].fromMs, kShiftStart, s});
-    if (staffing[s].toMs != INT64_MAX) events_.push({staffing[s].toMs, kShiftEnd, s});
+    shiftEvents_.push_back({staffing[s].fromMs, kShiftStart, s});
+    if (staffing[s].toMs != INT64_MAX) shiftEvents_.push_back({staffing[s].toMs, kShiftEnd, s});
   }
+  // Shift starts and ends are known in advance: one sorted list, merged with the heap in
+  // the same (time, kind, index) order, keeps the heap as small as the calls in progress.
+  std::sort(shiftEvents_.begin(), shiftEvents_.end(), std::greater<Event>());
+
   int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
   size_t next = 0;
   std::optional<TimePoint> due;
@@ -813,12 +860,17 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     if (haveArrival) {
       arrivalT = calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs;
     }
-    bool haveEvent = !events_.empty();
+    // The next own event: the heap's top or the next shift event (shiftEvents_ runs from
+    // its back, the earliest).
+    bool fromShifts = !shiftEvents_.empty() &&
+                      (events_.empty() || events_.top() > shiftEvents_.back());
+    bool haveEvent = fromShifts || !events_.empty();
+    const Event* top = fromShifts ? &shiftEvents_.back() : haveEvent ? &events_.top() : nullptr;
     if (!haveArrival && !haveEvent && !due) break;
     // Ends and shift starts at the same moment come before an arrival, the rest after.
     bool takeArrival =
-        haveArrival && (!haveEvent || !(Event{arrivalT, kArrival, 0} > events_.top()));
-    int64_t t = takeArrival ? arrivalT : (haveEvent ? events_.top().t : INT64_MAX);
+        haveArrival && (!haveEvent || !(Event{arrivalT, kArrival, 0} > *top));
+    int64_t t = takeArrival ? arrivalT : (haveEvent ? top->t : INT64_MAX);
     if (due && toMs(*due) < t) {
       now_ = toMs(*due);
       due = router_->advance(*due);
@@ -835,12 +887,12 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
         emitPassThrough(i);
       } else {
         ++stats_.offered;
-        contact.id = idOf(i);
+        if (!keyed_) contact.id = idOf(i);
         contact.queue = queueNames_[queueOfType_[c.type]];
         contact.priority = c.priority >= o_.highPriorityAt ? 1 : 0;
         contact.arrived = toTime(c.entryMs);
         state_[i] = kWaiting;
-        Status st = router_->enqueue(contact);
+        Status st = keyed_ ? keyed_->enqueueKeyed(i, contact) : router_->enqueue(contact);
         if (!st.ok()) {
           // A full queue refuses the call: it leaves at once, unanswered.
           ++stats_.refused;
@@ -851,16 +903,20 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
         }
       }
     } else {
-      Event e = events_.top();
-      events_.pop();
+      Event e = *top;
+      if (fromShifts) {
+        shiftEvents_.pop_back();
+      } else {
+        events_.pop();
+      }
       switch (e.kind) {
         case kEnd:
-          router_->release(idOf(e.idx), toTime(e.t));
+          release(e.idx, e.t);
           emit(e.idx, calls::Outcome::kAnswered, start_[e.idx]);
           break;
         case kShiftStart: shiftStart(staffing[e.idx], e.t); break;
         case kPatience:
-          if (state_[e.idx] == kWaiting && router_->abandon(idOf(e.idx), toTime(e.t)).ok()) {
+          if (state_[e.idx] == kWaiting && abandon(e.idx, e.t).ok()) {
             emit(e.idx, calls::Outcome::kAbandonedInQueue, e.t);
           }
           break;
@@ -875,7 +931,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   // Calls still waiting when nothing more can happen: nobody came to answer them.
   for (uint32_t i = 0; i < n; ++i) {
     if (state_[i] != kWaiting) continue;
-    router_->abandon(idOf(i), toTime(now_));
+    abandon(i, now_);
     ++stats_.unservedAtEnd;
     emit(i, calls::Outcome::kAbandonedInQueue, now_);
   }

@@ -71,6 +71,8 @@ class CallTable {
   // Sets r.customerKey and r.agentKey (of an answered call) to this table's keys of the
   // names, so that the KPIs of the stream and add() need not hash them again.
   void setKeys(calls::CallRecord& r);
+  // The same for `n` records at once, faster.
+  void setKeys(calls::CallRecord* records, size_t n);
   // Takes r's keys when set (by setKeys()), else looks the names up.
   void add(const calls::CallRecord& r);
   // Room for `calls` calls in all, when the caller can estimate them.
@@ -104,7 +106,10 @@ class CallTable {
   uint16_t intern(std::vector<std::string>& names,
                   std::unordered_map<std::string, uint16_t>& index, const std::string& s);
 
+  static uint64_t customerCode(const std::string& s);
   uint32_t customerKey(const std::string& s);
+  uint32_t customerKey(const std::string& s, uint64_t code);
+  void setAgentKey(calls::CallRecord& r);
 
   std::vector<ModelCall> calls_;
   // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
@@ -117,6 +122,7 @@ class CallTable {
     uint32_t key = 0;  // 0: free
   };
   std::vector<uint64_t> customerCode_{0};
+  std::vector<uint64_t> codes_;  // setKeys()' scratch
   std::vector<CustomerSlot> customerSlots_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;

@@ -394,11 +394,8 @@ class ReplayPlugin : public Plugin {
           double perByte = double(b->used) / double(b->bytesRead);
           table.reserve(static_cast<size_t>(double(fileBytes) * perByte * 1.25) + 1024);
         }
-        for (size_t i = 0; i < b->used; ++i) {
-          calls::CallRecord& r = b->records[i];
-          table.setKeys(r);
-          table.add(r);
-        }
+        table.setKeys(b->records.data(), b->used);
+        for (size_t i = 0; i < b->used; ++i) table.add(b->records[i]);
         observedKpis.post([&observed, &rows, b] {
           for (size_t i = 0; i < b->used; ++i) observed.add(b->records[i]);
           rows.done(b);
