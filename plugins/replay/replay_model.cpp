@@ -35,6 +35,22 @@ double uniform01(std::mt19937_64& rng) {
   return (static_cast<double>(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+// LSD radix sort, 11 bits a pass; passes above the largest value are skipped.
+void radixSort(std::vector<uint32_t>& v) {
+  uint32_t hi = 0;
+  for (uint32_t x : v) hi |= x;
+  std::vector<uint32_t> tmp(v.size());
+  std::vector<uint32_t> count(2048);
+  for (int shift = 0; shift < 32 && (hi >> shift) != 0; shift += 11) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint32_t x : v) ++count[(x >> shift) & 2047];
+    uint32_t sum = 0;
+    for (auto& k : count) sum += std::exchange(k, sum);
+    for (uint32_t x : v) tmp[count[(x >> shift) & 2047]++] = x;
+    v.swap(tmp);
+  }
+}
+
 }  // namespace
 
 // ---- patience ----------------------------------------------------------------------------
@@ -52,6 +68,26 @@ void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits, bool sort
     if (died > 0) {
       s *= 1.0 - static_cast<double>(died) / static_cast<double>(atRisk);
       times_.push_back(waits[i].first);
+      surv_.push_back(s);
+      events_ += died;
+    }
+    atRisk -= j - i;
+    i = j;
+  }
+}
+
+void PatienceCurve::buildPacked(const std::vector<uint32_t>& waits) {
+  times_.clear();
+  surv_.clear();
+  events_ = 0;
+  double s = 1.0;
+  size_t atRisk = waits.size();
+  for (size_t i = 0; i < waits.size();) {
+    size_t j = i, died = 0;
+    while (j < waits.size() && (waits[j] >> 1) == (waits[i] >> 1)) died += waits[j++] & 1u;
+    if (died > 0) {
+      s *= 1.0 - static_cast<double>(died) / static_cast<double>(atRisk);
+      times_.push_back(static_cast<int32_t>(waits[i] >> 1));
       surv_.push_back(s);
       events_ += died;
     }
@@ -296,8 +332,10 @@ void CallTable::finish() {
   handleByType_.assign(nt, {});
   handleAll_.clear();
   agentTypes_.assign(agents_.size(), std::vector<bool>(nt, false));
-  std::vector<std::vector<std::pair<int32_t, bool>>> waits(nt);
-  std::vector<std::pair<int32_t, bool>> allWaits;
+  // Queue waits packed as (wait << 1 | abandoned): ordered as the pairs (wait, abandoned)
+  // and sorted by radix, for millions of calls.
+  std::vector<std::vector<uint32_t>> waits(nt);
+  std::vector<uint32_t> allWaits;
   for (const auto& c : calls_) {
     if (c.entryMs < 0) continue;
     if (c.handleMs >= 0) {
@@ -305,22 +343,20 @@ void CallTable::finish() {
       handleByType_[c.type].push_back(c.handleMs);
       handleAll_.push_back(c.handleMs);
       if (c.agent != kNoAgent) agentTypes_[c.agent][c.type] = true;
-      waits[c.type].push_back({c.waitedMs, false});
+      waits[c.type].push_back(static_cast<uint32_t>(c.waitedMs) << 1);
     } else {
-      waits[c.type].push_back({c.patienceMs, true});
+      waits[c.type].push_back(static_cast<uint32_t>(c.patienceMs) << 1 | 1u);
     }
   }
-  // Sort each type once; the overall curve merges the sorted runs instead of sorting again.
-  for (auto& w : waits) {
-    std::sort(w.begin(), w.end());
-    size_t mid = allWaits.size();
-    allWaits.insert(allWaits.end(), w.begin(), w.end());
-    std::inplace_merge(allWaits.begin(), allWaits.begin() + static_cast<ptrdiff_t>(mid),
-                       allWaits.end());
-  }
-  patienceAll_.build(std::move(allWaits), true);
   patienceByType_.assign(nt, {});
-  for (size_t t = 0; t < nt; ++t) patienceByType_[t].build(std::move(waits[t]), true);
+  for (size_t t = 0; t < nt; ++t) {
+    allWaits.insert(allWaits.end(), waits[t].begin(), waits[t].end());
+    radixSort(waits[t]);
+    patienceByType_[t].buildPacked(waits[t]);
+    waits[t] = {};
+  }
+  radixSort(allWaits);
+  patienceAll_.buildPacked(allWaits);
 }
 
 const std::vector<int32_t>& CallTable::handleSamples(uint16_t type, int hour) const {

@@ -36,6 +36,8 @@ class PatienceCurve {
  public:
   // `waits`: (wait ms, true when the caller abandoned after it; false when answered).
   void build(std::vector<std::pair<int32_t, bool>> waits, bool sorted = false);
+  // The same from sorted waits packed as (wait ms << 1 | abandoned).
+  void buildPacked(const std::vector<uint32_t>& waits);
   // S(ms): the share of callers still willing to wait after `ms`.
   double survival(int64_t ms) const;
   // Inverse transform: the first wait at which S drops to `u` or below; -1 when S never

@@ -6,6 +6,11 @@
 
 namespace kefu::acd {
 
+namespace {
+// The reason of every state but away: one string, not a temporary per change of state.
+const std::string kNoReason;
+}  // namespace
+
 int64_t AcdEngine::ns(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -40,7 +45,7 @@ Status AcdEngine::defineQueue(const QueueSpec& spec) {
   if (spec.overflowAfter.count() > 0 && spec.overflowQueue.empty()) {
     return Status::invalidArgument("queue '" + spec.name + "' overflows to no queue");
   }
-  Queue q;
+  Queue q(&nodes_);
   q.spec = spec;
   q.idx = static_cast<int>(queues_.size());
   queueIdx_[spec.name] = q.idx;
@@ -145,7 +150,7 @@ void AcdEngine::becomeFree(Agent& a, int64_t at) {
     reindex(a);
     return;
   }
-  setState(a, AgentState::kIdle, "", at);
+  setState(a, AgentState::kIdle, kNoReason, at);
   reindex(a);
   serveWaiting(a, at);
 }
@@ -170,7 +175,7 @@ Status AcdEngine::signOut(const std::string& id, TimePoint at) {
   }
   a->pendingAway = false;
   ++a->wrapGeneration;
-  setState(*a, AgentState::kOffline, "", ns(at));
+  setState(*a, AgentState::kOffline, kNoReason, ns(at));
   reindex(*a);
   return {};
 }
@@ -200,7 +205,7 @@ Status AcdEngine::setReady(const std::string& id, TimePoint at) {
       return endWrapUp(id, at);
     case AgentState::kAway:
       a->idleSince = t;
-      setState(*a, AgentState::kIdle, "", t);
+      setState(*a, AgentState::kIdle, kNoReason, t);
       reindex(*a);
       serveWaiting(*a, t);
       return {};
@@ -270,7 +275,7 @@ void AcdEngine::assign(Contact& c, Agent& a, int viaQueue, int64_t at) {
   } else {
     ++a.chats;
   }
-  if (a.state != AgentState::kBusy) setState(a, AgentState::kBusy, "", at);
+  if (a.state != AgentState::kBusy) setState(a, AgentState::kBusy, kNoReason, at);
   reindex(a);
   if (c.keyed && keyedListener_) {
     keyedListener_->onAssignedKeyed(c.key, a.spec.id, q.spec.name, fromNs(at));
@@ -474,7 +479,7 @@ void AcdEngine::letGo(Agent& a, bool exclusive, int64_t t) {
     return;
   }
   if (exclusive && a.spec.wrapUp.count() > 0) {
-    setState(a, AgentState::kWrapUp, "", t);
+    setState(a, AgentState::kWrapUp, kNoReason, t);
     reindex(a);
     timers_.push({t + std::chrono::nanoseconds(a.spec.wrapUp).count(), TimerKind::kWrapUp,
                   a.idx, ++a.wrapGeneration});
@@ -603,7 +608,7 @@ Status AcdEngine::transferTo(const std::string& contactId, const std::string& ag
   }
   Agent& from = agents_[c->agent];
   c->agent = to->idx;
-  if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, "", t);
+  if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, kNoReason, t);
   reindex(*to);
   letGo(from, exclusive, t);
   return {};
@@ -663,7 +668,7 @@ Status AcdEngine::addLeg(const std::string& contactId, const std::string& agentI
   }
   a->legOf = c->idx;
   c->legs.push_back(a->idx);
-  if (a->state != AgentState::kBusy) setState(*a, AgentState::kBusy, "", ns(at));
+  if (a->state != AgentState::kBusy) setState(*a, AgentState::kBusy, kNoReason, ns(at));
   reindex(*a);
   return {};
 }
