@@ -2,6 +2,7 @@
 #include "replay_model.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -267,43 +268,47 @@ namespace {
 int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
 
 // Puts calls in queue-entry order when they are in (arrival, line) order already: a stable
-// LSD radix sort of (entry, position) pairs then gives the order of the full comparison
-// (entry, arrival, line) in a few linear passes, and the permutation is applied in place.
-void sortArrivalOrdered(std::vector<ModelCall>& calls) {
-  struct Item {
-    uint64_t key;
-    uint32_t idx;
-  };
+// LSD radix sort of the entries, each packed with its position as (entry << bits | position),
+// gives the order of the full comparison (entry, arrival, line) in a few linear passes; the
+// permutation is then applied in place. False when entry span and count need more than 63
+// bits (centuries of calls), for the caller to sort otherwise.
+bool sortArrivalOrdered(std::vector<ModelCall>& calls) {
   const size_t n = calls.size();
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const auto& c : calls) {
     lo = std::min(lo, entryKey(c));
     hi = std::max(hi, entryKey(c));
   }
-  std::vector<Item> a(n), b(n);
+  if (n < 2) return true;
+  const int idxBits = std::bit_width(n - 1);
+  const int keyBits = std::bit_width(static_cast<uint64_t>(hi - lo));
+  if (idxBits + keyBits > 63) return false;  // all ones marks a position done below
+  const uint64_t idxMask = (uint64_t{1} << idxBits) - 1;
+  std::vector<uint64_t> a(n), b(n);
   for (size_t i = 0; i < n; ++i) {
-    a[i] = {static_cast<uint64_t>(entryKey(calls[i]) - lo), static_cast<uint32_t>(i)};
+    a[i] = static_cast<uint64_t>(entryKey(calls[i]) - lo) << idxBits | i;
   }
-  const auto span = static_cast<uint64_t>(hi - lo);
+  // The positions are in order already: only the entry's bits need passes.
   constexpr int kBits = 11;
   std::vector<uint32_t> count(size_t{1} << kBits);
-  for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += kBits) {
+  for (int shift = idxBits; shift < idxBits + keyBits; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (const Item& it : a) ++count[(it.key >> shift) & ((1u << kBits) - 1)];
+    for (uint64_t v : a) ++count[(v >> shift) & ((1u << kBits) - 1)];
     uint32_t sum = 0;
     for (auto& k : count) sum += std::exchange(k, sum);
-    for (const Item& it : a) b[count[(it.key >> shift) & ((1u << kBits) - 1)]++] = it;
+    for (uint64_t v : a) b[count[(v >> shift) & ((1u << kBits) - 1)]++] = v;
     a.swap(b);
   }
   b = {};
-  // Position k takes the call now at a[k].idx; follow each cycle once.
+  // Position k takes the call now at a[k]'s position; follow each cycle once, marking the
+  // positions done with all ones.
   for (size_t i = 0; i < n; ++i) {
-    if (a[i].idx == i || a[i].idx == UINT32_MAX) continue;
+    if ((a[i] & idxMask) == i || a[i] == UINT64_MAX) continue;
     ModelCall tmp = calls[i];
     size_t j = i;
     while (true) {
-      size_t from = a[j].idx;
-      a[j].idx = UINT32_MAX;
+      size_t from = a[j] & idxMask;
+      a[j] = UINT64_MAX;
       if (from == i) {
         calls[j] = tmp;
         break;
@@ -312,14 +317,13 @@ void sortArrivalOrdered(std::vector<ModelCall>& calls) {
       j = from;
     }
   }
+  return true;
 }
 
 }  // namespace
 
 void CallTable::finish() {
-  if (arrivalOrder_ && calls_.size() < UINT32_MAX) {
-    sortArrivalOrdered(calls_);
-  } else {
+  if (!arrivalOrder_ || !sortArrivalOrdered(calls_)) {
     std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
       int64_t ea = entryKey(a), eb = entryKey(b);
       if (ea != eb) return ea < eb;
@@ -647,7 +651,8 @@ class Simulation : public RoutingListener, public KeyedRoutingListener {
   void emitPassThrough(uint32_t i);
   void out(const SimulatedCall& s);
   void flush();
-  static constexpr size_t kBatch = 4096;
+  // 64 KiB a batch: below malloc's mmap threshold, so batches reuse heap memory.
+  static constexpr size_t kBatch = 2048;
 
   const CallTable& t_;
   const ReplayOptions& o_;

@@ -28,6 +28,7 @@
 
 #include "call_log.h"
 #include "kefu/routing.h"
+#include "kefu/routing_keyed.h"
 
 namespace kefu::replay {
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kefu/routing.h"
+#include "kefu/routing_keyed.h"
 
 namespace kefu::acd {
 
