@@ -987,13 +987,21 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
 }  // namespace
 
 void toRecord(const CallTable& table, const std::vector<std::string>& agents,
-              const SimulatedCall& s, calls::CallRecord& rec) {
+              const SimulatedCall& s, calls::CallRecord& rec, RecordCache* cache) {
   const ModelCall& c = table.calls()[s.call];
-  rec.id = std::to_string(c.line || s.passThrough ? c.line : s.call);
-  rec.customer = table.customer(c);
+  if (cache) {
+    rec.id.clear();
+  } else {
+    rec.id = std::to_string(c.line || s.passThrough ? c.line : s.call);
+  }
+  // A customer the consumer knows by key keeps the record's last name (never empty).
+  if (!cache || c.customerKey == 0 || rec.customer.empty() || !cache->knows ||
+      !cache->knows(c.customerKey)) {
+    rec.customer = table.customer(c);
+  }
   rec.customerKey = c.customerKey;
-  rec.type = table.types()[c.type];
-  rec.channel = table.channels()[c.channel];
+  if (!cache || cache->type != c.type) rec.type = table.types()[c.type];
+  if (!cache || cache->channel != c.channel) rec.channel = table.channels()[c.channel];
   rec.priority = c.priority;
   rec.arrivalMs = c.arrivalMs;
   rec.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
@@ -1007,10 +1015,15 @@ void toRecord(const CallTable& table, const std::vector<std::string>& agents,
     rec.agent.clear();
     rec.agentKey = 0;
   } else {
-    rec.agent = agents[s.agent];
+    if (!cache || cache->agent != s.agent || rec.agent.empty()) rec.agent = agents[s.agent];
     rec.agentKey = s.agent + 1u;
   }
   rec.line = 0;
+  if (cache) {
+    cache->type = c.type;
+    cache->channel = c.channel;
+    if (s.agent != kNoAgent) cache->agent = s.agent;
+  }
 }
 
 Result<ReplayStats> runReplay(const CallTable& table, const std::vector<QueueSpec>& queues,

@@ -183,8 +183,18 @@ struct SimulatedCall {
   bool passThrough = false;  // never reached the queue: as the log has it
 };
 
+// For a consumer that turns every simulated call into the same record object, one after
+// the other, and reads names by their keys once it knows a key (as KpiAccumulator does):
+// with it, toRecord() sets no id, copies the type, channel and agent only when they change,
+// and a customer's name only while `knows` says the consumer does not know its key yet;
+// for a known key the record keeps an earlier customer's name.
+struct RecordCache {
+  std::function<bool(uint32_t customerKey)> knows;
+  uint16_t type = 0xffff, channel = 0xffff, agent = 0xffff;
+};
+
 void toRecord(const CallTable& table, const std::vector<std::string>& agents,
-              const SimulatedCall& s, calls::CallRecord& out);
+              const SimulatedCall& s, calls::CallRecord& out, RecordCache* cache = nullptr);
 
 using RouterMaker = std::function<std::unique_ptr<Router>(RoutingListener*)>;
 // Receives each simulated record, then each agent's presence (signed in over [from, to)).

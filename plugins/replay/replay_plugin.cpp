@@ -469,6 +469,8 @@ class ReplayPlugin : public Plugin {
     }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
     calls::CallRecord simRecord;
+    RecordCache simCache;  // the KPIs read names by key: no id, no name copied again
+    simCache.knows = [&simulated](uint32_t key) { return simulated.knowsCustomer(key); };
     simulated.reserve(table.calls().size());  // one simulated record per call of the log
     // The simulated calls become records and KPIs on a thread of their own, in the order
     // the model emits them.
@@ -480,7 +482,7 @@ class ReplayPlugin : public Plugin {
       simulatedKpis->post([&, batch = std::vector<SimulatedCall>(calls, calls + n)] {
         calls::CallRecord& r = simRecord;
         for (const SimulatedCall& c : batch) {
-          toRecord(table, simAgents, c, r);
+          toRecord(table, simAgents, c, r, &simCache);
           simulated.add(r);
           if (r.queueStartMs < 0) continue;
           bool answered = r.outcome == calls::Outcome::kAnswered;
