@@ -342,6 +342,11 @@ void KpiAccumulator::add(const CallRecord& c) {
 
 void KpiAccumulator::reserve(size_t records) { impl_->contacts.reserve(records); }
 
+bool KpiAccumulator::knowsCustomer(uint32_t key) const {
+  const auto& byKey = impl_->customerByKey;
+  return key > 0 && key < byKey.size() && byKey[key] >= 0;
+}
+
 void KpiAccumulator::addPresence(const std::string& agent, int64_t fromMs, int64_t toMs) {
   if (toMs <= fromMs) return;
   impl_->agents[impl_->agent(agent)].presence.emplace_back(fromMs, toMs);

@@ -2,6 +2,7 @@
 #include "replay_model.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <queue>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 namespace kefu::replay {
 namespace {
@@ -49,6 +51,22 @@ uint64_t callBits(uint64_t seed, uint32_t line, Draw purpose) {
 // Uniform in (0, 1) from 53 random bits; the same on every platform.
 double uniform01(uint64_t bits) {
   return (static_cast<double>(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+// LSD radix sort, 11 bits a pass; passes above the largest value are skipped.
+void radixSort(std::vector<uint32_t>& v) {
+  uint32_t hi = 0;
+  for (uint32_t x : v) hi |= x;
+  std::vector<uint32_t> tmp(v.size());
+  std::vector<uint32_t> count(2048);
+  for (int shift = 0; shift < 32 && (hi >> shift) != 0; shift += 11) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint32_t x : v) ++count[(x >> shift) & 2047];
+    uint32_t sum = 0;
+    for (auto& k : count) sum += std::exchange(k, sum);
+    for (uint32_t x : v) tmp[count[(x >> shift) & 2047]++] = x;
+    v.swap(tmp);
+  }
 }
 
 }  // namespace
@@ -98,6 +116,26 @@ void PatienceCurve::build(std::vector<std::pair<int32_t, bool>> waits, bool sort
   if (died > 0 && exposure > 0) tailRate_ = died / exposure;
 }
 
+void PatienceCurve::buildPacked(const std::vector<uint32_t>& waits) {
+  times_.clear();
+  surv_.clear();
+  events_ = 0;
+  double s = 1.0;
+  size_t atRisk = waits.size();
+  for (size_t i = 0; i < waits.size();) {
+    size_t j = i, died = 0;
+    while (j < waits.size() && (waits[j] >> 1) == (waits[i] >> 1)) died += waits[j++] & 1u;
+    if (died > 0) {
+      s *= 1.0 - static_cast<double>(died) / static_cast<double>(atRisk);
+      times_.push_back(static_cast<int32_t>(waits[i] >> 1));
+      surv_.push_back(s);
+      events_ += died;
+    }
+    atRisk -= j - i;
+    i = j;
+  }
+}
+
 double PatienceCurve::survival(int64_t ms) const {
   auto it = std::upper_bound(times_.begin(), times_.end(), ms);
   if (it == times_.begin()) return 1.0;
@@ -142,44 +180,89 @@ uint16_t CallTable::intern(std::vector<std::string>& names,
   return last = id;
 }
 
-uint32_t CallTable::customerKey(const std::string& s) {
+namespace {
+
+// The slot of a code: numbers and FNV's low bits alone spread poorly.
+uint64_t slotOf(uint64_t c) {
+  c ^= c >> 32;
+  c *= 0x9e3779b97f4a7c15ull;
+  return c ^ (c >> 29);
+}
+
+}  // namespace
+
+uint64_t CallTable::customerCode(const std::string& s) {
   if (s.empty()) return 0;
-  // FNV-1a: customer references are short, and this is on the per-call path.
+  // A reference of up to 17 digits (the usual customer number) is its own code: value,
+  // length (so that "0123" and "123" differ) and the top bit; a slot's code then settles a
+  // look-up without reading the name. Any other reference is coded by its FNV-1a hash with
+  // the top bit clear (and never 0), and a matching code is confirmed by the names.
+  uint64_t code = 0;
+  bool numeric = s.size() <= 17;
+  for (size_t i = 0; numeric && i < s.size(); ++i) {
+    unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    numeric = d <= 9;
+    code = code * 10 + d;
+  }
+  if (numeric) return code | (uint64_t{1} << 63) | (static_cast<uint64_t>(s.size()) << 57);
   uint64_t h = 14695981039346656037ull;
   for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-  // FNV's low bits, which pick the slot, mix poorly on numeric references: fold the high in.
-  h ^= h >> 32;
-  h *= 0x9e3779b97f4a7c15ull;
-  h ^= h >> 29;
-  const auto tag = static_cast<uint32_t>(h >> 32);
+  return (h >> 1) | 1;
+}
+
+uint32_t CallTable::customerKey(const std::string& s) { return customerKey(s, customerCode(s)); }
+
+uint32_t CallTable::customerKey(const std::string& s, uint64_t code) {
+  if (code == 0) return 0;
   if (customers_.size() * 2 >= customerSlots_.size()) {
-    // Keep the table at most half full; rehash from the stored hashes.
+    // Keep the table at most half full; rehash from the stored codes.
     std::vector<CustomerSlot> slots(std::max<size_t>(1024, customerSlots_.size() * 2));
     size_t mask = slots.size() - 1;
     for (uint32_t k = 1; k < customers_.size(); ++k) {
-      size_t pos = customerHash_[k] & mask;
+      size_t pos = slotOf(customerCode_[k]) & mask;
       while (slots[pos].key) pos = (pos + 1) & mask;
-      slots[pos] = {static_cast<uint32_t>(customerHash_[k] >> 32), k};
+      slots[pos] = {customerCode_[k], k};
     }
     customerSlots_.swap(slots);
   }
+  const bool numeric = code >> 63;
   size_t mask = customerSlots_.size() - 1;
-  for (size_t pos = h & mask;; pos = (pos + 1) & mask) {
+  for (size_t pos = slotOf(code) & mask;; pos = (pos + 1) & mask) {
     CustomerSlot& slot = customerSlots_[pos];
     if (slot.key == 0) {
       if (customers_.size() == UINT32_MAX) throw std::runtime_error("more than 4e9 customers");
-      slot = {tag, static_cast<uint32_t>(customers_.size())};
+      slot = {code, static_cast<uint32_t>(customers_.size())};
       customers_.push_back(s);
-      customerHash_.push_back(h);
+      customerCode_.push_back(code);
       return slot.key;
     }
-    // The tag in the slot spares a look at the name of every other key on the way.
-    if (slot.tag == tag && customers_[slot.key] == s) return slot.key;
+    if (slot.code == code && (numeric || customers_[slot.key] == s)) return slot.key;
+  }
+}
+
+void CallTable::setKeys(calls::CallRecord* records, size_t n) {
+  // The slots are a table of megabytes that each look-up hits at random: ask for the slot
+  // of a record a few ahead while this one is keyed, so that the memory waits overlap.
+  constexpr size_t kAhead = 8;
+  codes_.resize(n);
+  for (size_t i = 0; i < n; ++i) codes_[i] = customerCode(records[i].customer);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && codes_[i + kAhead] && !customerSlots_.empty()) {
+      __builtin_prefetch(&customerSlots_[slotOf(codes_[i + kAhead]) &
+                                         (customerSlots_.size() - 1)]);
+    }
+    calls::CallRecord& r = records[i];
+    r.customerKey = customerKey(r.customer, codes_[i]);
+    setAgentKey(r);
   }
 }
 
 void CallTable::setKeys(calls::CallRecord& r) {
   r.customerKey = customerKey(r.customer);
+  setAgentKey(r);
+}
+
+void CallTable::setAgentKey(calls::CallRecord& r) {
   r.agentKey = 0;
   if (r.outcome == calls::Outcome::kAnswered && !r.agent.empty()) {
     r.agentKey = intern(agents_, agentIdx_, r.agent) + 1u;
@@ -218,24 +301,91 @@ void CallTable::add(const calls::CallRecord& r) {
     c.patienceMs = r.queueExitMs >= 0 ? clampMs(r.queueExitMs - c.entryMs) : 0;
   }
   if (c.entryMs >= 0) ++offered_;
+  if (c.arrivalMs < lastArrival_ || (c.arrivalMs == lastArrival_ && c.line <= lastLine_)) {
+    arrivalOrder_ = false;
+  }
+  lastArrival_ = c.arrivalMs;
+  lastLine_ = c.line;
   calls_.push_back(c);
 }
 
+namespace {
+
+int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
+
+// Puts calls in queue-entry order when they are in (arrival, line) order already: a stable
+// LSD radix sort of the entries, each packed with its position as (entry << bits | position),
+// gives the order of the full comparison (entry, arrival, line) in a few linear passes; the
+// permutation is then applied in place. False when entry span and count need more than 63
+// bits (centuries of calls), for the caller to sort otherwise.
+bool sortArrivalOrdered(std::vector<ModelCall>& calls) {
+  const size_t n = calls.size();
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& c : calls) {
+    lo = std::min(lo, entryKey(c));
+    hi = std::max(hi, entryKey(c));
+  }
+  if (n < 2) return true;
+  const int idxBits = std::bit_width(n - 1);
+  const int keyBits = std::bit_width(static_cast<uint64_t>(hi - lo));
+  if (idxBits + keyBits > 63) return false;  // all ones marks a position done below
+  const uint64_t idxMask = (uint64_t{1} << idxBits) - 1;
+  std::vector<uint64_t> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = static_cast<uint64_t>(entryKey(calls[i]) - lo) << idxBits | i;
+  }
+  // The positions are in order already: only the entry's bits need passes.
+  constexpr int kBits = 11;
+  std::vector<uint32_t> count(size_t{1} << kBits);
+  for (int shift = idxBits; shift < idxBits + keyBits; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t v : a) ++count[(v >> shift) & ((1u << kBits) - 1)];
+    uint32_t sum = 0;
+    for (auto& k : count) sum += std::exchange(k, sum);
+    for (uint64_t v : a) b[count[(v >> shift) & ((1u << kBits) - 1)]++] = v;
+    a.swap(b);
+  }
+  b = {};
+  // Position k takes the call now at a[k]'s position; follow each cycle once, marking the
+  // positions done with all ones.
+  for (size_t i = 0; i < n; ++i) {
+    if ((a[i] & idxMask) == i || a[i] == UINT64_MAX) continue;
+    ModelCall tmp = calls[i];
+    size_t j = i;
+    while (true) {
+      size_t from = a[j] & idxMask;
+      a[j] = UINT64_MAX;
+      if (from == i) {
+        calls[j] = tmp;
+        break;
+      }
+      calls[j] = calls[from];
+      j = from;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 void CallTable::finish() {
-  std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
-    int64_t ea = a.entryMs >= 0 ? a.entryMs : a.arrivalMs;
-    int64_t eb = b.entryMs >= 0 ? b.entryMs : b.arrivalMs;
-    if (ea != eb) return ea < eb;
-    if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
-    return a.line < b.line;
-  });
+  if (!arrivalOrder_ || !sortArrivalOrdered(calls_)) {
+    std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
+      int64_t ea = entryKey(a), eb = entryKey(b);
+      if (ea != eb) return ea < eb;
+      if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
+      return a.line < b.line;
+    });
+  }
   size_t nt = types_.size();
   handleByTypeHour_.assign(nt * 24, {});
   handleByType_.assign(nt, {});
   handleAll_.clear();
   agentTypes_.assign(agents_.size(), std::vector<bool>(nt, false));
-  std::vector<std::vector<std::pair<int32_t, bool>>> waits(nt);
-  std::vector<std::pair<int32_t, bool>> allWaits;
+  // Queue waits packed as (wait << 1 | abandoned): ordered as the pairs (wait, abandoned)
+  // and sorted by radix, for millions of calls.
+  std::vector<std::vector<uint32_t>> waits(nt);
+  std::vector<uint32_t> allWaits;
   for (const auto& c : calls_) {
     if (c.entryMs < 0) continue;
     if (c.handleMs >= 0) {
@@ -243,22 +393,20 @@ void CallTable::finish() {
       handleByType_[c.type].push_back(c.handleMs);
       handleAll_.push_back(c.handleMs);
       if (c.agent != kNoAgent) agentTypes_[c.agent][c.type] = true;
-      waits[c.type].push_back({c.waitedMs, false});
+      waits[c.type].push_back(static_cast<uint32_t>(c.waitedMs) << 1);
     } else {
-      waits[c.type].push_back({c.patienceMs, true});
+      waits[c.type].push_back(static_cast<uint32_t>(c.patienceMs) << 1 | 1u);
     }
   }
-  // Sort each type once; the overall curve merges the sorted runs instead of sorting again.
-  for (auto& w : waits) {
-    std::sort(w.begin(), w.end());
-    size_t mid = allWaits.size();
-    allWaits.insert(allWaits.end(), w.begin(), w.end());
-    std::inplace_merge(allWaits.begin(), allWaits.begin() + static_cast<ptrdiff_t>(mid),
-                       allWaits.end());
-  }
-  patienceAll_.build(std::move(allWaits), true);
   patienceByType_.assign(nt, {});
-  for (size_t t = 0; t < nt; ++t) patienceByType_[t].build(std::move(waits[t]), true);
+  for (size_t t = 0; t < nt; ++t) {
+    allWaits.insert(allWaits.end(), waits[t].begin(), waits[t].end());
+    radixSort(waits[t]);
+    patienceByType_[t].buildPacked(waits[t]);
+    waits[t] = {};
+  }
+  radixSort(allWaits);
+  patienceAll_.buildPacked(allWaits);
 }
 
 const std::vector<int32_t>& CallTable::handleSamples(uint16_t type, int hour) const {
@@ -484,7 +632,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
 
 namespace {
 
-class Simulation : public RoutingListener {
+class Simulation : public RoutingListener, public KeyedRoutingListener {
  public:
   Simulation(const CallTable& table, const ReplayOptions& options, const ReplaySink& sink)
       : t_(table), o_(options), sink_(sink) {}
@@ -493,7 +641,11 @@ class Simulation : public RoutingListener {
                           const std::vector<Shift>& staffing);
 
   void onAssigned(const std::string& contactId, const std::string& agentId,
-                  const std::string&, TimePoint at) override;
+                  const std::string& queue, TimePoint at) override {
+    onAssignedKeyed(callIndex(contactId), agentId, queue, at);
+  }
+  void onAssignedKeyed(uint32_t i, const std::string& agentId, const std::string&,
+                       TimePoint at) override;
   void onOverflowed(const std::string&, const std::string&, const std::string&,
                     TimePoint) override {
     ++stats_.overflowed;
@@ -541,8 +693,15 @@ class Simulation : public RoutingListener {
     std::from_chars(id.data(), id.data() + id.size(), i);
     return i;
   }
+  Status release(uint32_t i, int64_t t) {
+    return keyed_ ? keyed_->releaseKeyed(i, toTime(t)) : router_->release(idOf(i), toTime(t));
+  }
+  Status abandon(uint32_t i, int64_t t) {
+    return keyed_ ? keyed_->abandonKeyed(i, toTime(t)) : router_->abandon(idOf(i), toTime(t));
+  }
   const std::string& idOf(uint32_t i) {
-    idBuf_ = std::to_string(i);
+    char buf[16];
+    idBuf_.assign(buf, std::to_chars(buf, buf + sizeof buf, i).ptr);
     return idBuf_;
   }
   Status defineAgents(const std::vector<QueueSpec>& queues, const std::vector<Shift>& staffing);
@@ -553,12 +712,17 @@ class Simulation : public RoutingListener {
   int32_t handleTime(const ModelCall& c);
   int64_t patienceOf(const ModelCall& c);
   void emit(uint32_t i, calls::Outcome outcome, int64_t queueExit);
-  void emitPassThrough(const ModelCall& c);
+  void emitPassThrough(uint32_t i);
+  void out(const SimulatedCall& s);
+  void flush();
+  // 64 KiB a batch: below malloc's mmap threshold, so batches reuse heap memory.
+  static constexpr size_t kBatch = 2048;
 
   const CallTable& t_;
   const ReplayOptions& o_;
   const ReplaySink& sink_;
   std::unique_ptr<Router> router_;
+  KeyedContacts* keyed_ = nullptr;
   std::vector<uint16_t> queueOfType_;
   std::vector<std::string> queueNames_;
   std::unordered_map<std::string, int> agentIdx_;
@@ -574,7 +738,9 @@ class Simulation : public RoutingListener {
   std::vector<int32_t> handle_;
   std::vector<uint16_t> servedBy_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<Event> shiftEvents_;  // latest first
   calls::CallRecord rec_;
+  std::vector<SimulatedCall> batch_;
   std::string idBuf_;
   ReplayStats stats_;
   int64_t now_ = 0;
@@ -684,9 +850,8 @@ int64_t Simulation::patienceOf(const ModelCall& c) {
   return curve.quantile(uniform01(callBits(o_.seed, c.line, Draw::kPatience)) * above);
 }
 
-void Simulation::onAssigned(const std::string& contactId, const std::string& agentId,
-                            const std::string&, TimePoint at) {
-  uint32_t i = callIndex(contactId);
+void Simulation::onAssignedKeyed(uint32_t i, const std::string& agentId, const std::string&,
+                                 TimePoint at) {
   int64_t t = toMs(at);
   state_[i] = kServing;
   start_[i] = t;
@@ -706,57 +871,44 @@ void Simulation::onMaxWait(const std::string& contactId, const std::string&, Max
 }
 
 void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
-  const ModelCall& c = t_.calls()[i];
   state_[i] = kDone;
-  rec_.id = std::to_string(c.line ? c.line : i);
-  rec_.customer = t_.customer(c);
-  rec_.customerKey = c.customerKey;
-  rec_.type = t_.types()[c.type];
-  rec_.channel = t_.channels()[c.channel];
-  rec_.priority = c.priority;
-  rec_.arrivalMs = c.arrivalMs;
-  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
-  rec_.queueStartMs = c.entryMs;
-  rec_.queueExitMs = queueExit;
-  rec_.outcome = outcome;
-  rec_.line = 0;
+  SimulatedCall s;
+  s.call = i;
+  s.outcome = static_cast<uint8_t>(outcome);
+  s.queueExitMs = queueExit;
   if (outcome == calls::Outcome::kAnswered) {
-    rec_.serviceStartMs = start_[i];
-    rec_.serviceEndMs = start_[i] + handle_[i];
-    // The simulation's agent index is the stream's key of the agent's name.
-    if (servedBy_[i] == kNoAgent) {
-      rec_.agent.clear();
-      rec_.agentKey = 0;
-    } else {
-      rec_.agent = agentNames_[servedBy_[i]];
-      rec_.agentKey = servedBy_[i] + 1u;
-    }
+    s.serviceStartMs = start_[i];
+    s.serviceEndMs = start_[i] + handle_[i];
+    s.agent = servedBy_[i];
     ++stats_.served;
   } else {
-    rec_.serviceStartMs = rec_.serviceEndMs = -1;
-    rec_.agent.clear();
-    rec_.agentKey = 0;
     ++stats_.abandoned;
   }
-  sink_.record(rec_);
+  out(s);
 }
 
-void Simulation::emitPassThrough(const ModelCall& c) {
-  rec_.id = std::to_string(c.line);
-  rec_.customer = t_.customer(c);
-  rec_.customerKey = c.customerKey;
-  rec_.type = t_.types()[c.type];
-  rec_.channel = t_.channels()[c.channel];
-  rec_.priority = c.priority;
-  rec_.arrivalMs = c.arrivalMs;
-  rec_.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
-  rec_.queueStartMs = rec_.queueExitMs = rec_.serviceStartMs = rec_.serviceEndMs = -1;
-  rec_.outcome = static_cast<calls::Outcome>(c.observed);
-  rec_.agent.clear();
-  rec_.agentKey = 0;
-  rec_.line = 0;
+void Simulation::emitPassThrough(uint32_t i) {
+  SimulatedCall s;
+  s.call = i;
+  s.outcome = t_.calls()[i].observed;
+  s.passThrough = true;
   ++stats_.passedThrough;
-  sink_.record(rec_);
+  out(s);
+}
+
+void Simulation::out(const SimulatedCall& s) {
+  if (!sink_.batch) {
+    toRecord(t_, agentNames_, s, rec_);
+    sink_.record(rec_);
+    return;
+  }
+  batch_.push_back(s);
+  if (batch_.size() == kBatch) flush();
+}
+
+void Simulation::flush() {
+  if (!batch_.empty()) sink_.batch(batch_.data(), batch_.size());
+  batch_.clear();
 }
 
 Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
@@ -782,7 +934,10 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     queueOfType_.push_back(q->second);
   }
   router_ = make(this);
+  // The router's fast path, when it has one: calls by their index, no string ids.
+  keyed_ = dynamic_cast<KeyedContacts*>(router_.get());
   if (auto s = defineAgents(queues, staffing); !s.ok()) return s;
+  if (sink_.agents) sink_.agents(agentNames_);
 
   const auto& calls = t_.calls();
   size_t n = calls.size();
@@ -791,9 +946,13 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   handle_.assign(n, 0);
   servedBy_.assign(n, kNoAgent);
   for (uint32_t s = 0; s < staffing.size(); ++s) {
-    events_.push({staffing[s].fromMs, kShiftStart, s});
-    if (staffing[s].toMs != INT64_MAX) events_.push({staffing[s].toMs, kShiftEnd, s});
+    shiftEvents_.push_back({staffing[s].fromMs, kShiftStart, s});
+    if (staffing[s].toMs != INT64_MAX) shiftEvents_.push_back({staffing[s].toMs, kShiftEnd, s});
   }
+  // Shift starts and ends are known in advance: one sorted list, merged with the heap in
+  // the same (time, kind, index) order, keeps the heap as small as the calls in progress.
+  std::sort(shiftEvents_.begin(), shiftEvents_.end(), std::greater<Event>());
+
   int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
   size_t next = 0;
   std::optional<TimePoint> due;
@@ -806,12 +965,17 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     if (haveArrival) {
       arrivalT = calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs;
     }
-    bool haveEvent = !events_.empty();
+    // The next own event: the heap's top or the next shift event (shiftEvents_ runs from
+    // its back, the earliest).
+    bool fromShifts = !shiftEvents_.empty() &&
+                      (events_.empty() || events_.top() > shiftEvents_.back());
+    bool haveEvent = fromShifts || !events_.empty();
+    const Event* top = fromShifts ? &shiftEvents_.back() : haveEvent ? &events_.top() : nullptr;
     if (!haveArrival && !haveEvent && !due) break;
     // Ends and shift starts at the same moment come before an arrival, the rest after.
     bool takeArrival =
-        haveArrival && (!haveEvent || !(Event{arrivalT, kArrival, 0} > events_.top()));
-    int64_t t = takeArrival ? arrivalT : (haveEvent ? events_.top().t : INT64_MAX);
+        haveArrival && (!haveEvent || !(Event{arrivalT, kArrival, 0} > *top));
+    int64_t t = takeArrival ? arrivalT : (haveEvent ? top->t : INT64_MAX);
     if (due && toMs(*due) < t) {
       now_ = toMs(*due);
       due = router_->advance(*due);
@@ -825,15 +989,15 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
       uint32_t i = static_cast<uint32_t>(next++);
       const ModelCall& c = calls[i];
       if (c.entryMs < 0) {
-        emitPassThrough(c);
+        emitPassThrough(i);
       } else {
         ++stats_.offered;
-        contact.id = idOf(i);
+        if (!keyed_) contact.id = idOf(i);
         contact.queue = queueNames_[queueOfType_[c.type]];
         contact.priority = c.priority >= o_.highPriorityAt ? 1 : 0;
         contact.arrived = toTime(c.entryMs);
         state_[i] = kWaiting;
-        Status st = router_->enqueue(contact);
+        Status st = keyed_ ? keyed_->enqueueKeyed(i, contact) : router_->enqueue(contact);
         if (!st.ok()) {
           // A full queue refuses the call: it leaves at once, unanswered.
           ++stats_.refused;
@@ -844,16 +1008,20 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
         }
       }
     } else {
-      Event e = events_.top();
-      events_.pop();
+      Event e = *top;
+      if (fromShifts) {
+        shiftEvents_.pop_back();
+      } else {
+        events_.pop();
+      }
       switch (e.kind) {
         case kEnd:
-          router_->release(idOf(e.idx), toTime(e.t));
+          release(e.idx, e.t);
           emit(e.idx, calls::Outcome::kAnswered, start_[e.idx]);
           break;
         case kShiftStart: shiftStart(staffing[e.idx], e.t); break;
         case kPatience:
-          if (state_[e.idx] == kWaiting && router_->abandon(idOf(e.idx), toTime(e.t)).ok()) {
+          if (state_[e.idx] == kWaiting && abandon(e.idx, e.t).ok()) {
             emit(e.idx, calls::Outcome::kAbandonedInQueue, e.t);
           }
           break;
@@ -868,10 +1036,11 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   // Calls still waiting when nothing more can happen: nobody came to answer them.
   for (uint32_t i = 0; i < n; ++i) {
     if (state_[i] != kWaiting) continue;
-    router_->abandon(idOf(i), toTime(now_));
+    abandon(i, now_);
     ++stats_.unservedAtEnd;
     emit(i, calls::Outcome::kAbandonedInQueue, now_);
   }
+  flush();
   for (size_t a = 0; a < agentNames_.size(); ++a) {
     if (signedInAt_[a] >= 0 && sink_.presence) sink_.presence(agentNames_[a], signedInAt_[a], now_);
   }
@@ -880,6 +1049,46 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
 }
 
 }  // namespace
+
+void toRecord(const CallTable& table, const std::vector<std::string>& agents,
+              const SimulatedCall& s, calls::CallRecord& rec, RecordCache* cache) {
+  const ModelCall& c = table.calls()[s.call];
+  if (cache) {
+    rec.id.clear();
+  } else {
+    rec.id = std::to_string(c.line || s.passThrough ? c.line : s.call);
+  }
+  // A customer the consumer knows by key keeps the record's last name (never empty).
+  if (!cache || c.customerKey == 0 || rec.customer.empty() || !cache->knows ||
+      !cache->knows(c.customerKey)) {
+    rec.customer = table.customer(c);
+  }
+  rec.customerKey = c.customerKey;
+  if (!cache || cache->type != c.type) rec.type = table.types()[c.type];
+  if (!cache || cache->channel != c.channel) rec.channel = table.channels()[c.channel];
+  rec.priority = c.priority;
+  rec.arrivalMs = c.arrivalMs;
+  rec.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;
+  rec.queueStartMs = s.passThrough ? -1 : c.entryMs;
+  rec.queueExitMs = s.queueExitMs;
+  rec.serviceStartMs = s.serviceStartMs;
+  rec.serviceEndMs = s.serviceEndMs;
+  rec.outcome = static_cast<calls::Outcome>(s.outcome);
+  // The simulation's agent index is the stream's key of the agent's name.
+  if (s.agent == kNoAgent) {
+    rec.agent.clear();
+    rec.agentKey = 0;
+  } else {
+    if (!cache || cache->agent != s.agent || rec.agent.empty()) rec.agent = agents[s.agent];
+    rec.agentKey = s.agent + 1u;
+  }
+  rec.line = 0;
+  if (cache) {
+    cache->type = c.type;
+    cache->channel = c.channel;
+    if (s.agent != kNoAgent) cache->agent = s.agent;
+  }
+}
 
 Result<ReplayStats> runReplay(const CallTable& table, const std::vector<QueueSpec>& queues,
                               const RouterMaker& makeRouter, const std::vector<Shift>& staffing,

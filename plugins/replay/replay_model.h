@@ -28,6 +28,7 @@
 
 #include "call_log.h"
 #include "kefu/routing.h"
+#include "kefu/routing_keyed.h"
 
 namespace kefu::replay {
 
@@ -36,6 +37,8 @@ class PatienceCurve {
  public:
   // `waits`: (wait ms, true when the caller abandoned after it; false when answered).
   void build(std::vector<std::pair<int32_t, bool>> waits, bool sorted = false);
+  // The same from sorted waits packed as (wait ms << 1 | abandoned).
+  void buildPacked(const std::vector<uint32_t>& waits);
   // S(ms): the share of callers still willing to wait after `ms`.
   double survival(int64_t ms) const;
   // Inverse transform: the first wait at which S drops to `u` or below. Past the last
@@ -73,6 +76,8 @@ class CallTable {
   // Sets r.customerKey and r.agentKey (of an answered call) to this table's keys of the
   // names, so that the KPIs of the stream and add() need not hash them again.
   void setKeys(calls::CallRecord& r);
+  // The same for `n` records at once, faster.
+  void setKeys(calls::CallRecord* records, size_t n);
   // Takes r's keys when set (by setKeys()), else looks the names up.
   void add(const calls::CallRecord& r);
   // Room for `calls` calls in all, when the caller can estimate them.
@@ -106,21 +111,31 @@ class CallTable {
   uint16_t intern(std::vector<std::string>& names,
                   std::unordered_map<std::string, uint16_t>& index, const std::string& s);
 
+  static uint64_t customerCode(const std::string& s);
   uint32_t customerKey(const std::string& s);
+  uint32_t customerKey(const std::string& s, uint64_t code);
+  void setAgentKey(calls::CallRecord& r);
 
   std::vector<ModelCall> calls_;
   // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
-  // open-addressing table of keys tagged with their hashes: a look-up per call touches
-  // the slot and the name, not a chain of nodes.
+  // open-addressing table of keys with their names' codes (customerKey()): a look-up per
+  // call touches the slot (and the name only for references that are not numbers), not a
+  // chain of nodes.
   std::vector<std::string> customers_{std::string()};
   struct CustomerSlot {
-    uint32_t tag = 0, key = 0;  // high half of the name's hash; key 0: free
+    uint64_t code = 0;
+    uint32_t key = 0;  // 0: free
   };
-  std::vector<uint64_t> customerHash_{0};
+  std::vector<uint64_t> customerCode_{0};
+  std::vector<uint64_t> codes_;  // setKeys()' scratch
   std::vector<CustomerSlot> customerSlots_;
   std::vector<std::string> types_, channels_, agents_;
   std::unordered_map<std::string, uint16_t> typeIdx_, channelIdx_, agentIdx_;
   uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
+  // Whether the calls came in (arrival, line) order, which finish() sorts in linear time.
+  bool arrivalOrder_ = true;
+  int64_t lastArrival_ = INT64_MIN;
+  uint32_t lastLine_ = 0;
   std::vector<std::vector<int32_t>> handleByTypeHour_, handleByType_;
   std::vector<int32_t> handleAll_;
   std::vector<PatienceCurve> patienceByType_;
@@ -160,10 +175,38 @@ struct ReplayStats {
   double simulatedDays = 0;
 };
 
+// A simulated call in compact form: the call of the table it stands for and what the model
+// made of it. toRecord() gives the full record.
+struct SimulatedCall {
+  int64_t queueExitMs = -1, serviceStartMs = -1, serviceEndMs = -1;
+  uint32_t call = 0;        // index into CallTable::calls()
+  uint16_t agent = 0xffff;  // index into the run's agents (ReplaySink::agents); 0xffff: none
+  uint8_t outcome = 0;      // calls::Outcome
+  bool passThrough = false;  // never reached the queue: as the log has it
+};
+
+// For a consumer that turns every simulated call into the same record object, one after
+// the other, and reads names by their keys once it knows a key (as KpiAccumulator does):
+// with it, toRecord() sets no id, copies the type, channel and agent only when they change,
+// and a customer's name only while `knows` says the consumer does not know its key yet;
+// for a known key the record keeps an earlier customer's name.
+struct RecordCache {
+  std::function<bool(uint32_t customerKey)> knows;
+  uint16_t type = 0xffff, channel = 0xffff, agent = 0xffff;
+};
+
+void toRecord(const CallTable& table, const std::vector<std::string>& agents,
+              const SimulatedCall& s, calls::CallRecord& out, RecordCache* cache = nullptr);
+
 using RouterMaker = std::function<std::unique_ptr<Router>(RoutingListener*)>;
 // Receives each simulated record, then each agent's presence (signed in over [from, to)).
+// With `batch` set, the records come as SimulatedCall in batches instead of `record`, in
+// the same order, after `agents` has named the run's agents: the model then builds no
+// strings, and the consumer may turn them into records (toRecord()) on another thread.
 struct ReplaySink {
   std::function<void(const calls::CallRecord&)> record;
+  std::function<void(const std::vector<std::string>& agents)> agents;
+  std::function<void(const SimulatedCall* calls, size_t n)> batch;
   std::function<void(const std::string& agent, int64_t fromMs, int64_t toMs)> presence;
 };
 

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -99,90 +101,58 @@ void printSummary(std::ostream& out, const DaySummary& obs, const DaySummary& si
   row("total", obs.total, sim.total);
 }
 
-// Feeds a KpiAccumulator on a thread of its own, in batches: the KPIs of the observed log
-// are computed while the model reads it, and those of the simulation while it runs.
-class BackgroundKpis {
+// Runs tasks in the order they are posted on a thread of its own. At most kMaxQueued wait:
+// a producer faster than the tasks waits rather than piling up memory.
+class Worker {
  public:
-  explicit BackgroundKpis(calls::KpiAccumulator& kpis)
-      : kpis_(kpis), batch_(kBatch), full_(kBatch), worker_([this] { work(); }) {}
-  ~BackgroundKpis() { finish(); }
+  Worker() : thread_([this] { loop(); }) {}
+  ~Worker() { finish(); }
 
-  void add(const calls::CallRecord& r) {
-    // Assigning into a used record reuses its strings' buffers: no allocation per call.
-    // The id is left out: the accumulator does not read it.
-    calls::CallRecord& b = batch_[used_++];
-    b.customer = r.customer;
-    b.type = r.type;
-    b.channel = r.channel;
-    b.priority = r.priority;
-    b.arrivalMs = r.arrivalMs;
-    b.ivrExitMs = r.ivrExitMs;
-    b.queueStartMs = r.queueStartMs;
-    b.queueExitMs = r.queueExitMs;
-    b.serviceStartMs = r.serviceStartMs;
-    b.serviceEndMs = r.serviceEndMs;
-    b.outcome = r.outcome;
-    b.agent = r.agent;
-    b.line = r.line;
-    b.customerKey = r.customerKey;
-    b.agentKey = r.agentKey;
-    if (used_ == kBatch) handOver();
+  void post(std::function<void()> task) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return tasks_.size() < kMaxQueued; });
+    tasks_.push_back(std::move(task));
+    lock.unlock();
+    cv_.notify_all();
   }
-  // Waits until every record added so far is in the accumulator; call before finish() of
-  // the accumulator and before addPresence().
+  // Runs what was posted, then ends the thread.
   void finish() {
-    if (!worker_.joinable()) return;
-    handOver();
+    if (!thread_.joinable()) return;
     {
       std::lock_guard lock(mu_);
       done_ = true;
     }
     cv_.notify_all();
-    worker_.join();
+    thread_.join();
   }
 
  private:
-  static constexpr size_t kBatch = 8192;
-  void handOver() {
-    std::unique_lock lock(mu_);
-    // At most one batch waits, so memory stays bounded when the accumulator is slower.
-    cv_.wait(lock, [this] { return !pending_; });
-    full_.swap(batch_);
-    fullUsed_ = used_;
-    pending_ = true;
-    lock.unlock();
-    cv_.notify_all();
-    used_ = 0;
-  }
-  void work() {
-    std::vector<calls::CallRecord> mine(kBatch);
+  static constexpr size_t kMaxQueued = 4;
+  void loop() {
     while (true) {
-      size_t n = 0;
+      std::function<void()> task;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return pending_ || done_; });
-        if (!pending_ && done_) return;
-        mine.swap(full_);
-        n = fullUsed_;
-        pending_ = false;
+        cv_.wait(lock, [this] { return !tasks_.empty() || done_; });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
       }
       cv_.notify_all();
-      for (size_t i = 0; i < n; ++i) kpis_.add(mine[i]);
+      task();
     }
   }
 
-  calls::KpiAccumulator& kpis_;
-  std::vector<calls::CallRecord> batch_, full_;
-  size_t used_ = 0, fullUsed_ = 0;
+  std::deque<std::function<void()>> tasks_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool pending_ = false, done_ = false;
-  std::thread worker_;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 // Reads the log on a thread of its own, in batches, so that parsing overlaps what the
-// model does with each record. Three batches circulate: one being read, one being used,
-// one ready.
+// model and the KPIs do with each record. Six batches circulate: being read, keyed by the
+// model, accumulated in the KPIs, or ready for the next step.
 class BackgroundReader {
  public:
   struct Batch {
@@ -252,7 +222,7 @@ class BackgroundReader {
   }
 
   calls::CallReader& reader_;
-  std::array<Batch, 3> batches_;
+  std::array<Batch, 6> batches_;
   std::deque<Batch*> full_, free_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -422,8 +392,10 @@ class ReplayPlugin : public Plugin {
     calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
     CallTable table;
     {
-      BackgroundKpis observedKpis(observed);
       BackgroundReader rows(**reader);
+      // The observed KPIs take each batch after the model, on a thread of their own, and
+      // give it back to the reader; declared after `rows`, so finished before it ends.
+      Worker observedKpis;
       std::error_code ec;
       const uint64_t fileBytes = std::filesystem::file_size(path, ec);
       bool reserved = ec.value() != 0;
@@ -436,15 +408,17 @@ class ReplayPlugin : public Plugin {
           double perByte = double(b->used) / double(b->bytesRead);
           table.reserve(static_cast<size_t>(double(fileBytes) * perByte * 1.25) + 1024);
         }
-        for (size_t i = 0; i < b->used; ++i) {
-          calls::CallRecord& r = b->records[i];
-          table.setKeys(r);
-          observedKpis.add(r);
-          table.add(r);
-        }
-        rows.done(b);
+        table.setKeys(b->records.data(), b->used);
+        for (size_t i = 0; i < b->used; ++i) table.add(b->records[i]);
+        observedKpis.post([&observed, &rows, b] {
+          for (size_t i = 0; i < b->used; ++i) observed.add(b->records[i]);
+          rows.done(b);
+        });
       }
     }
+    // The observed report is complete: built while the model runs.
+    auto observedJson =
+        std::async(std::launch::async, [&observed] { return observed.finish(); });
     table.finish();
     double parseS = secondsSince(t0);
     if (table.calls().empty()) {
@@ -538,15 +512,28 @@ class ReplayPlugin : public Plugin {
       }
     }
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
+    calls::CallRecord simRecord;
+    RecordCache simCache;  // the KPIs read names by key: no id, no name copied again
+    simCache.knows = [&simulated](uint32_t key) { return simulated.knowsCustomer(key); };
     simulated.reserve(table.calls().size());  // one simulated record per call of the log
-    auto simulatedKpis = std::make_unique<BackgroundKpis>(simulated);
+    // The simulated calls become records and KPIs on a thread of their own, in the order
+    // the model emits them.
+    auto simulatedKpis = std::make_unique<Worker>();
+    std::vector<std::string> simAgents;
     ReplaySink sink;
-    sink.record = [&](const calls::CallRecord& r) {
-      simulatedKpis->add(r);
-      if (r.queueStartMs < 0) return;
-      bool answered = r.outcome == calls::Outcome::kAnswered;
-      simSummary.add(dayOf(r.arrivalMs), answered,
-                     answered ? (r.serviceStartMs - r.queueStartMs) / 1000.0 : 0);
+    sink.agents = [&](const std::vector<std::string>& agents) { simAgents = agents; };
+    sink.batch = [&](const SimulatedCall* calls, size_t n) {
+      simulatedKpis->post([&, batch = std::vector<SimulatedCall>(calls, calls + n)] {
+        calls::CallRecord& r = simRecord;
+        for (const SimulatedCall& c : batch) {
+          toRecord(table, simAgents, c, r, &simCache);
+          simulated.add(r);
+          if (r.queueStartMs < 0) continue;
+          bool answered = r.outcome == calls::Outcome::kAnswered;
+          simSummary.add(dayOf(r.arrivalMs), answered,
+                         answered ? (r.serviceStartMs - r.queueStartMs) / 1000.0 : 0);
+        }
+      });
     };
     sink.presence = [&](const std::string& agent, int64_t from, int64_t to) {
       presence.emplace_back(agent, from, to);
@@ -562,7 +549,7 @@ class ReplayPlugin : public Plugin {
     for (const auto& [agent, from, to] : presence) simulated.addPresence(agent, from, to);
     double modelS = secondsSince(t1);
     auto t2 = SteadyClock::now();
-    nlohmann::json obsJson = observed.finish();
+    nlohmann::json obsJson = observedJson.get();
     obsJson["input"] = calls::inputSummary(path, a.get("--format"), **reader);
     nlohmann::json simJson = simulated.finish();
     simJson["replay"] = {{"seed", options.seed},

@@ -6,6 +6,11 @@
 
 namespace kefu::acd {
 
+namespace {
+// The reason of every state but away: one string, not a temporary per change of state.
+const std::string kNoReason;
+}  // namespace
+
 int64_t AcdEngine::ns(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -40,7 +45,7 @@ Status AcdEngine::defineQueue(const QueueSpec& spec) {
   if (spec.overflowAfter.count() > 0 && spec.overflowQueue.empty()) {
     return Status::invalidArgument("queue '" + spec.name + "' overflows to no queue");
   }
-  Queue q;
+  Queue q(&nodes_);
   q.spec = spec;
   q.idx = static_cast<int>(queues_.size());
   queueIdx_[spec.name] = q.idx;
@@ -145,7 +150,7 @@ void AcdEngine::becomeFree(Agent& a, int64_t at) {
     reindex(a);
     return;
   }
-  setState(a, AgentState::kIdle, "", at);
+  setState(a, AgentState::kIdle, kNoReason, at);
   reindex(a);
   serveWaiting(a, at);
 }
@@ -170,7 +175,7 @@ Status AcdEngine::signOut(const std::string& id, TimePoint at) {
   }
   a->pendingAway = false;
   ++a->wrapGeneration;
-  setState(*a, AgentState::kOffline, "", ns(at));
+  setState(*a, AgentState::kOffline, kNoReason, ns(at));
   reindex(*a);
   return {};
 }
@@ -200,7 +205,7 @@ Status AcdEngine::setReady(const std::string& id, TimePoint at) {
       return endWrapUp(id, at);
     case AgentState::kAway:
       a->idleSince = t;
-      setState(*a, AgentState::kIdle, "", t);
+      setState(*a, AgentState::kIdle, kNoReason, t);
       reindex(*a);
       serveWaiting(*a, t);
       return {};
@@ -270,9 +275,13 @@ void AcdEngine::assign(Contact& c, Agent& a, int viaQueue, int64_t at) {
   } else {
     ++a.chats;
   }
-  if (a.state != AgentState::kBusy) setState(a, AgentState::kBusy, "", at);
+  if (a.state != AgentState::kBusy) setState(a, AgentState::kBusy, kNoReason, at);
   reindex(a);
-  if (listener_) listener_->onAssigned(c.spec.id, a.spec.id, q.spec.name, fromNs(at));
+  if (c.keyed && keyedListener_) {
+    keyedListener_->onAssignedKeyed(c.key, a.spec.id, q.spec.name, fromNs(at));
+  } else if (listener_) {
+    listener_->onAssigned(nameOf(c), a.spec.id, q.spec.name, fromNs(at));
+  }
 }
 
 bool AcdEngine::tryAssignContact(Contact& c, int queue, int64_t at) {
@@ -316,12 +325,40 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
   if (spec.id.empty()) return Status::invalidArgument("a contact needs an id");
   auto qit = queueIdx_.find(spec.queue);
   if (qit == queueIdx_.end()) return Status::notFound("no queue '" + spec.queue + "'");
+  return enqueueSlot(spec, qit->second, false, 0);
+}
+
+Status AcdEngine::enqueueKeyed(uint32_t key, const ContactSpec& spec) {
+  if (lastQueue_ < 0 || spec.queue != lastQueueName_) {
+    auto qit = queueIdx_.find(spec.queue);
+    if (qit == queueIdx_.end()) return Status::notFound("no queue '" + spec.queue + "'");
+    lastQueueName_ = spec.queue;
+    lastQueue_ = qit->second;
+  }
+  return enqueueSlot(spec, lastQueue_, true, key);
+}
+
+Status AcdEngine::enqueueSlot(const ContactSpec& spec, int queue, bool keyed, uint32_t key) {
   // One hash of the id on the way in: claim the entry now, give it back if the queue is full.
-  auto [entry, added] = contactIdx_.try_emplace(spec.id, -1);
-  if (!added) return Status::alreadyExists("contact '" + spec.id + "' is already routed");
-  Queue& q = queues_[qit->second];
+  int* entry = nullptr;
+  ContactIndex::iterator named;
+  if (keyed) {
+    if (key >= keyedIdx_.size()) {
+      keyedIdx_.resize(std::max<size_t>(size_t{key} + 1, keyedIdx_.size() * 2), -1);
+    }
+    if (keyedIdx_[key] >= 0) {
+      return Status::alreadyExists("contact " + std::to_string(key) + " is already routed");
+    }
+    entry = &keyedIdx_[key];
+  } else {
+    bool added;
+    std::tie(named, added) = contactIdx_.try_emplace(spec.id, -1);
+    if (!added) return Status::alreadyExists("contact '" + spec.id + "' is already routed");
+    entry = &named->second;
+  }
+  Queue& q = queues_[queue];
   if (q.spec.capacity > 0 && q.waitingOwn >= q.spec.capacity) {
-    contactIdx_.erase(entry);
+    if (!keyed) contactIdx_.erase(named);
     return Status::resourceExhausted("queue '" + q.spec.name + "' is full (" +
                                      std::to_string(q.spec.capacity) + " waiting)");
   }
@@ -335,8 +372,12 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
   }
   Contact& c = contacts_[idx];
   // A reused slot keeps the buffers of its strings and lists: no allocation per contact.
-  c.spec.id = spec.id;
-  c.spec.queue = spec.queue;
+  if (keyed) {
+    c.spec.id.clear();
+  } else {
+    c.spec.id = spec.id;
+  }
+  c.spec.queue = q.spec.name;
   c.spec.priority = spec.priority;
   c.spec.arrived = spec.arrived;
   c.spec.channel = spec.channel;
@@ -350,7 +391,10 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
   c.priority = int64_t(spec.priority) + q.spec.priority;
   c.listedIn.clear();
   c.legs.clear();
-  entry->second = idx;
+  c.keyed = keyed;
+  c.key = key;
+  *entry = idx;
+  if (keyed) ++keyedCount_;
 
   if (tryAssignContact(c, q.idx, c.arrived)) return {};
   q.waitingOwn++;
@@ -366,8 +410,22 @@ Status AcdEngine::enqueue(const ContactSpec& spec) {
   return {};
 }
 
+std::string AcdEngine::nameOf(const Contact& c) const {
+  return c.keyed ? std::to_string(c.key) : c.spec.id;
+}
+
+AcdEngine::Contact* AcdEngine::findKeyed(uint32_t key) {
+  if (key >= keyedIdx_.size() || keyedIdx_[key] < 0) return nullptr;
+  return &contacts_[keyedIdx_[key]];
+}
+
 void AcdEngine::finishContact(Contact& c) {
-  contactIdx_.erase(c.spec.id);
+  if (c.keyed) {
+    keyedIdx_[c.key] = -1;
+    --keyedCount_;
+  } else {
+    contactIdx_.erase(c.spec.id);
+  }
   finishContactSlot(c);
 }
 
@@ -381,17 +439,29 @@ void AcdEngine::finishContactSlot(Contact& c) {
 Status AcdEngine::release(const std::string& contactId, TimePoint at) {
   auto it = contactIdx_.find(contactId);
   if (it == contactIdx_.end()) return Status::notFound("no contact '" + contactId + "'");
-  Contact& c = contacts_[it->second];
+  return releaseSlot(contacts_[it->second], ns(at), &it);
+}
+
+Status AcdEngine::releaseKeyed(uint32_t key, TimePoint at) {
+  Contact* c = findKeyed(key);
+  if (!c) return Status::notFound("no contact " + std::to_string(key));
+  return releaseSlot(*c, ns(at), nullptr);
+}
+
+Status AcdEngine::releaseSlot(Contact& c, int64_t t, ContactIndex::iterator* named) {
   if (c.state != ContactState::kAssigned) {
-    return Status::failedPrecondition("contact '" + contactId + "' is waiting, not assigned");
+    return Status::failedPrecondition("contact '" + nameOf(c) + "' is waiting, not assigned");
   }
-  int64_t t = ns(at);
   if (!c.legs.empty()) dropLegs(c, t);
   Agent& a = agents_[c.agent];
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   --assignedCount_;
-  contactIdx_.erase(it);
-  finishContactSlot(c);
+  if (named) {
+    contactIdx_.erase(*named);  // the entry found already: no second hash
+    finishContactSlot(c);
+  } else {
+    finishContact(c);
+  }
   letGo(a, exclusive, t);
   return {};
 }
@@ -409,7 +479,7 @@ void AcdEngine::letGo(Agent& a, bool exclusive, int64_t t) {
     return;
   }
   if (exclusive && a.spec.wrapUp.count() > 0) {
-    setState(a, AgentState::kWrapUp, "", t);
+    setState(a, AgentState::kWrapUp, kNoReason, t);
     reindex(a);
     timers_.push({t + std::chrono::nanoseconds(a.spec.wrapUp).count(), TimerKind::kWrapUp,
                   a.idx, ++a.wrapGeneration});
@@ -429,6 +499,18 @@ Status AcdEngine::abandon(const std::string& contactId, TimePoint at) {
   unlist(c);
   contactIdx_.erase(it);
   finishContactSlot(c);
+  return {};
+}
+
+Status AcdEngine::abandonKeyed(uint32_t key, TimePoint) {
+  Contact* c = findKeyed(key);
+  if (!c) return Status::notFound("no contact " + std::to_string(key));
+  if (c->state != ContactState::kWaiting) {
+    return Status::failedPrecondition("contact " + std::to_string(key) +
+                                      " is with an agent; release it instead");
+  }
+  unlist(*c);
+  finishContact(*c);
   return {};
 }
 
@@ -526,7 +608,7 @@ Status AcdEngine::transferTo(const std::string& contactId, const std::string& ag
   }
   Agent& from = agents_[c->agent];
   c->agent = to->idx;
-  if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, "", t);
+  if (to->state != AgentState::kBusy) setState(*to, AgentState::kBusy, kNoReason, t);
   reindex(*to);
   letGo(from, exclusive, t);
   return {};
@@ -586,7 +668,7 @@ Status AcdEngine::addLeg(const std::string& contactId, const std::string& agentI
   }
   a->legOf = c->idx;
   c->legs.push_back(a->idx);
-  if (a->state != AgentState::kBusy) setState(*a, AgentState::kBusy, "", ns(at));
+  if (a->state != AgentState::kBusy) setState(*a, AgentState::kBusy, kNoReason, ns(at));
   reindex(*a);
   return {};
 }
@@ -639,7 +721,7 @@ std::optional<TimePoint> AcdEngine::advance(TimePoint now) {
       int to = q.overflowTo;
       if (std::find(c.listedIn.begin(), c.listedIn.end(), to) != c.listedIn.end()) continue;
       if (listener_) {
-        listener_->onOverflowed(c.spec.id, q.spec.name, queues_[to].spec.name,
+        listener_->onOverflowed(nameOf(c), q.spec.name, queues_[to].spec.name,
                                 fromNs(timer.at));
       }
       if (!tryAssignContact(c, to, timer.at)) list(c, to);
@@ -649,14 +731,14 @@ std::optional<TimePoint> AcdEngine::advance(TimePoint now) {
     if (q.spec.maxWaitAction == MaxWaitAction::kOverflow && q.overflowTo >= 0) {
       if (std::find(c.listedIn.begin(), c.listedIn.end(), q.overflowTo) == c.listedIn.end()) {
         if (listener_) {
-          listener_->onOverflowed(c.spec.id, q.spec.name, queues_[q.overflowTo].spec.name,
+          listener_->onOverflowed(nameOf(c), q.spec.name, queues_[q.overflowTo].spec.name,
                                   fromNs(timer.at));
         }
         if (!tryAssignContact(c, q.overflowTo, timer.at)) list(c, q.overflowTo);
       }
       continue;
     }
-    std::string id = c.spec.id;
+    std::string id = nameOf(c);
     std::string queueName = q.spec.name;
     unlist(c);
     finishContact(c);
@@ -756,7 +838,9 @@ std::vector<std::string> AcdEngine::waitingIds() const {
   return out;
 }
 
-size_t AcdEngine::waitingContacts() const { return contactIdx_.size() - assignedCount_; }
+size_t AcdEngine::waitingContacts() const {
+  return contactIdx_.size() + keyedCount_ - assignedCount_;
+}
 
 std::string AcdEngine::agentOf(const std::string& contactId) const {
   auto it = contactIdx_.find(contactId);
@@ -767,7 +851,11 @@ std::string AcdEngine::agentOf(const std::string& contactId) const {
 
 std::string AcdEngine::checkInvariants() const {
   std::vector<int> exclusive(agents_.size()), chats(agents_.size());
-  for (const auto& [id, idx] : contactIdx_) {
+  std::vector<std::pair<std::string, int>> live(contactIdx_.begin(), contactIdx_.end());
+  for (size_t key = 0; key < keyedIdx_.size(); ++key) {
+    if (keyedIdx_[key] >= 0) live.emplace_back(std::to_string(key), keyedIdx_[key]);
+  }
+  for (const auto& [id, idx] : live) {
     const Contact& c = contacts_[idx];
     if (c.state == ContactState::kAssigned) {
       if (!c.listedIn.empty()) return "assigned contact " + id + " is still listed";

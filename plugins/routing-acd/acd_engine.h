@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <queue>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "kefu/routing.h"
+#include "kefu/routing_keyed.h"
 
 namespace kefu::acd {
 
@@ -45,7 +47,7 @@ struct AgentDetail {
   int chats = 0;
 };
 
-class AcdEngine : public Router {
+class AcdEngine : public Router, public KeyedContacts {
  public:
   AcdEngine() = default;
 
@@ -53,6 +55,7 @@ class AcdEngine : public Router {
   void setListener(RoutingListener* listener) {
     listener_ = listener;
     pendingListener_ = dynamic_cast<PendingAwayListener*>(listener);
+    keyedListener_ = dynamic_cast<KeyedRoutingListener*>(listener);
   }
   Status defineQueue(const QueueSpec& queue) override;
   Status defineAgent(const AgentSpec& agent) override;
@@ -65,6 +68,10 @@ class AcdEngine : public Router {
   Status abandon(const std::string& contactId, TimePoint at) override;
   Status endWrapUp(const std::string& agentId, TimePoint at) override;
   std::optional<TimePoint> advance(TimePoint now) override;
+  // KeyedContacts: the same steps, with the contact found by key in a table, not a map.
+  Status enqueueKeyed(uint32_t key, const ContactSpec& contact) override;
+  Status releaseKeyed(uint32_t key, TimePoint at) override;
+  Status abandonKeyed(uint32_t key, TimePoint at) override;
   Result<AgentState> agentState(const std::string& agentId) const override;
   Result<QueueStats> queueStats(const std::string& queue, TimePoint now) const override;
 
@@ -138,11 +145,12 @@ class AcdEngine : public Router {
     std::vector<QueueSlot> slots;
   };
   struct Queue {
+    explicit Queue(std::pmr::memory_resource* nodes) : ready(nodes), waiting(nodes) {}
     QueueSpec spec;
     int idx = 0;
     int overflowTo = -1;
-    std::set<Key> ready;
-    std::set<WaitKey> waiting;
+    std::pmr::set<Key> ready;
+    std::pmr::set<WaitKey> waiting;
     int64_t served = 0;
     int waitingOwn = 0;  // contacts whose home is this queue, waiting
   };
@@ -158,6 +166,8 @@ class AcdEngine : public Router {
     int64_t priority = 0;
     std::vector<int> listedIn;  // queues whose waiting set holds it
     std::vector<int> legs;      // agents holding a leg of it (consultation, conference)
+    bool keyed = false;         // named by `key` (KeyedContacts), not spec.id
+    uint32_t key = 0;
   };
   enum class TimerKind { kOverflow, kMaxWait, kWrapUp };
   struct Timer {
@@ -184,6 +194,13 @@ class AcdEngine : public Router {
   void assign(Contact& c, Agent& a, int viaQueue, int64_t at);
   bool tryAssignContact(Contact& c, int queue, int64_t at);
   void serveWaiting(Agent& a, int64_t at);
+  Status enqueueSlot(const ContactSpec& spec, int queue, bool keyed, uint32_t key);
+  using ContactIndex = std::unordered_map<std::string, int>;
+  // Releases an assigned contact; `named` is its entry in contactIdx_, null for a keyed one.
+  Status releaseSlot(Contact& c, int64_t at, ContactIndex::iterator* named);
+  // The contact's id in reports: spec.id, or the key in decimal.
+  std::string nameOf(const Contact& c) const;
+  Contact* findKeyed(uint32_t key);
   void finishContact(Contact& c);
   // finishContact() for a contact whose id is already out of contactIdx_.
   void finishContactSlot(Contact& c);
@@ -196,8 +213,13 @@ class AcdEngine : public Router {
   Result<Contact*> assignedContact(const std::string& id);
   Status takeCheck(const Contact& c, const Agent& a) const;
 
+  // The nodes of the queues' ordered sets, recycled within the engine: an agent or a
+  // contact changes sets several times per contact, and a pool spares a malloc and free
+  // each time. Declared before the queues, so that it outlives them.
+  std::pmr::unsynchronized_pool_resource nodes_;
   RoutingListener* listener_ = nullptr;
   PendingAwayListener* pendingListener_ = nullptr;
+  KeyedRoutingListener* keyedListener_ = nullptr;
   std::vector<Queue> queues_;
   std::unordered_map<std::string, int> queueIdx_;
   std::vector<Agent> agents_;
@@ -205,6 +227,11 @@ class AcdEngine : public Router {
   std::vector<Contact> contacts_;
   std::vector<int> freeContacts_;
   std::unordered_map<std::string, int> contactIdx_;
+  std::vector<int> keyedIdx_;  // key -> contact index, -1: none
+  size_t keyedCount_ = 0;
+  // The queue of the last enqueue, by name: a replay offers one queue's name again and again.
+  std::string lastQueueName_;
+  int lastQueue_ = -1;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t seq_ = 0;
   size_t assignedCount_ = 0;

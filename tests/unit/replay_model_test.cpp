@@ -4,6 +4,7 @@
 // plans, patience estimation and the schedule format.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,134 @@ TEST_CASE("Calibration fits the wrap-up to the log's answered share", "[replay]"
     CHECK(cal->wrapUpSeconds == 0);
     CHECK(cal->runs == 1);
     CHECK(cal->simulatedShare < 0.5);
+  }
+}
+
+namespace {
+
+// routing-acd's engine behind the string calls alone: a router without the keyed fast path.
+class StringOnlyRouter : public kefu::Router {
+ public:
+  explicit StringOnlyRouter(std::unique_ptr<kefu::acd::AcdEngine> e) : e_(std::move(e)) {}
+  kefu::Status defineQueue(const kefu::QueueSpec& q) override { return e_->defineQueue(q); }
+  kefu::Status defineAgent(const kefu::AgentSpec& a) override { return e_->defineAgent(a); }
+  kefu::Status signIn(const std::string& a, kefu::TimePoint t) override {
+    return e_->signIn(a, t);
+  }
+  kefu::Status signOut(const std::string& a, kefu::TimePoint t) override {
+    return e_->signOut(a, t);
+  }
+  kefu::Status setReady(const std::string& a, kefu::TimePoint t) override {
+    return e_->setReady(a, t);
+  }
+  kefu::Status setAway(const std::string& a, const std::string& r, kefu::TimePoint t) override {
+    return e_->setAway(a, r, t);
+  }
+  kefu::Status enqueue(const kefu::ContactSpec& c) override { return e_->enqueue(c); }
+  kefu::Status release(const std::string& c, kefu::TimePoint t) override {
+    return e_->release(c, t);
+  }
+  kefu::Status abandon(const std::string& c, kefu::TimePoint t) override {
+    return e_->abandon(c, t);
+  }
+  kefu::Status endWrapUp(const std::string& a, kefu::TimePoint t) override {
+    return e_->endWrapUp(a, t);
+  }
+  std::optional<kefu::TimePoint> advance(kefu::TimePoint now) override {
+    return e_->advance(now);
+  }
+  kefu::Result<kefu::AgentState> agentState(const std::string& a) const override {
+    return e_->agentState(a);
+  }
+  kefu::Result<kefu::QueueStats> queueStats(const std::string& q,
+                                            kefu::TimePoint now) const override {
+    return e_->queueStats(q, now);
+  }
+
+ private:
+  std::unique_ptr<kefu::acd::AcdEngine> e_;
+};
+
+}  // namespace
+
+TEST_CASE("The keyed fast path and the string calls give the same replay", "[replay]") {
+  CallTable t = busyLog();
+  Model m;
+  ReplayOptions o;
+  o.wrapUp = std::chrono::seconds(5);
+  auto run = [&](bool keyed) {
+    Collected got;
+    kefu::replay::RouterMaker maker = [&](kefu::RoutingListener* l) {
+      auto e = std::make_unique<kefu::acd::AcdEngine>();
+      e->setListener(l);
+      for (const auto& each : m.queues) REQUIRE(e->defineQueue(each).ok());
+      if (keyed) return std::unique_ptr<kefu::Router>(std::move(e));
+      return std::unique_ptr<kefu::Router>(std::make_unique<StringOnlyRouter>(std::move(e)));
+    };
+    auto s = kefu::replay::runReplay(t, m.queues, maker, kefu::replay::fixedStaffing(t, 3), o,
+                                     got.sink());
+    REQUIRE(s.ok());
+    CHECK(got.answered + got.abandoned == 3000);
+    return got.hash;
+  };
+  CHECK(run(true) == run(false));
+}
+
+TEST_CASE("Batched simulated calls are the records, in the same order", "[replay]") {
+  CallTable t = busyLog();
+  Model m;
+  ReplayOptions o;
+  Collected one, batched;
+  auto s1 = kefu::replay::runReplay(t, m.queues, m.maker(), kefu::replay::fixedStaffing(t, 3),
+                                    o, one.sink());
+  REQUIRE(s1.ok());
+  std::vector<std::string> agents;
+  ReplaySink sink = batched.sink();
+  auto record = sink.record;
+  sink.agents = [&](const std::vector<std::string>& a) { agents = a; };
+  sink.batch = [&](const kefu::replay::SimulatedCall* calls, size_t n) {
+    CallRecord r;
+    for (size_t i = 0; i < n; ++i) {
+      kefu::replay::toRecord(t, agents, calls[i], r);
+      record(r);
+    }
+  };
+  auto s2 = kefu::replay::runReplay(t, m.queues, m.maker(), kefu::replay::fixedStaffing(t, 3),
+                                    o, sink);
+  REQUIRE(s2.ok());
+  CHECK(batched.answered == one.answered);
+  CHECK(batched.hash == one.hash);
+}
+
+TEST_CASE("A log in arrival order and the same log shuffled give the same queue order",
+          "[replay]") {
+  // In arrival order the table sorts by radix; shuffled it compares every field.
+  std::mt19937_64 rng(5);
+  std::vector<CallRecord> rows;
+  int64_t at = kT0;
+  for (int i = 0; i < 5000; ++i) {
+    at += static_cast<int64_t>(rng() % 3) * 1000;  // many arrivals at the same second
+    CallRecord r;
+    r.type = "PS";
+    r.line = static_cast<uint64_t>(i + 2);
+    r.arrivalMs = at;
+    r.ivrExitMs = r.queueStartMs = at + static_cast<int64_t>(rng() % 4) * 1000;
+    r.queueExitMs = r.serviceStartMs = r.queueStartMs;
+    r.serviceEndMs = r.serviceStartMs + 60'000;
+    r.outcome = i % 7 ? Outcome::kAnswered : Outcome::kEndedInIvr;
+    if (r.outcome == Outcome::kEndedInIvr) r.queueStartMs = r.queueExitMs = -1;
+    rows.push_back(r);
+  }
+  CallTable ordered, shuffled;
+  for (const auto& r : rows) ordered.add(r);
+  std::shuffle(rows.begin(), rows.end(), rng);
+  for (const auto& r : rows) shuffled.add(r);
+  ordered.finish();
+  shuffled.finish();
+  REQUIRE(ordered.calls().size() == shuffled.calls().size());
+  for (size_t i = 0; i < ordered.calls().size(); ++i) {
+    INFO(i);
+    CHECK(ordered.calls()[i].line == shuffled.calls()[i].line);
   }
 }
 
