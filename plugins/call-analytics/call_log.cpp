@@ -232,24 +232,6 @@ bool parseInt(std::string_view s, int64_t& v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-std::string visible(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string clockText(int64_t msOfDay) {
   int64_t s = msOfDay / 1000;
   char buf[16];
@@ -438,6 +420,24 @@ bool buildTimeline(const RawTimes& rawIn, RawOutcome outcome, CallRecord& out,
 }
 
 }  // namespace detail
+
+std::string visible(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 namespace {
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kefu/status.h"
@@ -83,5 +84,9 @@ class CallReader {
 // the line, column and key at fault.
 Result<std::unique_ptr<CallReader>> openCallLog(const std::string& path,
                                                 const std::string& format);
+
+// `s` with control characters written as \r, \t, \xNN, so that messages about a file's
+// values show them instead of acting on the terminal.
+std::string visible(std::string_view s);
 
 }  // namespace kefu::calls

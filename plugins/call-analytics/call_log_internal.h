@@ -126,8 +126,7 @@ bool buildTimeline(const RawTimes& raw, RawOutcome outcome, CallRecord& out,
 
 // "1:02:03" for messages.
 std::string clockText(int64_t msOfDay);
-// `s` with control characters written as \r, \t, \xNN, so that messages show them.
-std::string visible(std::string_view s);
+using calls::visible;
 
 // Counting, bad-row keeping and progress, common to every reader.
 class ReaderBase : public CallReader {

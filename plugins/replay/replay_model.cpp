@@ -503,21 +503,6 @@ bool parseStamp(std::string_view s, int64_t& ms) {
   return true;
 }
 
-// A value of the file for messages: control characters escaped, so that they show.
-std::string shown(const std::string& v) {
-  std::string out;
-  for (unsigned char c : v) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> splitCsv(const std::string& line) {
   std::vector<std::string> out;
   std::string cur;
@@ -568,9 +553,9 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
     }
     int64_t from, to;
     if (!parseStamp(f[cs], from)) {
-      return bad("start '" + shown(f[cs]) + "' is not YYYY-MM-DD HH:MM");
+      return bad("start '" + calls::visible(f[cs]) + "' is not YYYY-MM-DD HH:MM");
     }
-    if (!parseStamp(f[ce], to)) return bad("end '" + shown(f[ce]) + "' is not YYYY-MM-DD HH:MM");
+    if (!parseStamp(f[ce], to)) return bad("end '" + calls::visible(f[ce]) + "' is not YYYY-MM-DD HH:MM");
     if (to <= from) return bad("end is not after start");
     if (ca >= 0) {
       if (f[ca].empty()) return bad("agent is empty");
@@ -581,7 +566,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
     int count = -1;
     auto [p, ec] = std::from_chars(f[cc].data(), f[cc].data() + f[cc].size(), count);
     if (ec != std::errc() || p != f[cc].data() + f[cc].size() || count < 0 || count > 10000) {
-      return bad("count '" + shown(f[cc]) + "' is not a number from 0 to 10000");
+      return bad("count '" + calls::visible(f[cc]) + "' is not a number from 0 to 10000");
     }
     steps.push_back({from, count});
     steps.push_back({to, -count});
@@ -602,7 +587,7 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
       if (p.agent == c.agent && c.fromMs < p.toMs) {
         int a = namedLine[order[k - 1]], b = namedLine[order[k]];
         return Status::invalidArgument(
-            path + ":" + std::to_string(std::max(a, b)) + ": agent '" + shown(c.agent) +
+            path + ":" + std::to_string(std::max(a, b)) + ": agent '" + calls::visible(c.agent) +
             "' is already scheduled then (line " + std::to_string(std::min(a, b)) + ")");
       }
     }
