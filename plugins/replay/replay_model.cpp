@@ -555,7 +555,9 @@ Result<std::vector<Shift>> scheduleStaffing(const std::string& path) {
     if (!parseStamp(f[cs], from)) {
       return bad("start '" + calls::visible(f[cs]) + "' is not YYYY-MM-DD HH:MM");
     }
-    if (!parseStamp(f[ce], to)) return bad("end '" + calls::visible(f[ce]) + "' is not YYYY-MM-DD HH:MM");
+    if (!parseStamp(f[ce], to)) {
+      return bad("end '" + calls::visible(f[ce]) + "' is not YYYY-MM-DD HH:MM");
+    }
     if (to <= from) return bad("end is not after start");
     if (ca >= 0) {
       if (f[ca].empty()) return bad("agent is empty");
