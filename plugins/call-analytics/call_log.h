@@ -50,7 +50,9 @@ struct CallRecord {
   uint64_t line = 0;
   // Optional dense keys (1, 2, ...; 0: not given) of `customer` and `agent` that the
   // producer of a stream may set so that consumers index arrays instead of hashing the
-  // names; within one stream a key always stands for the same name. Readers leave them 0.
+  // names; within one stream a key always stands for the same name, and a name that has a
+  // key has it on every record. A consumer given a key need not read the name (the KPIs
+  // read no keyed customer's name). Readers leave them 0.
   uint32_t customerKey = 0, agentKey = 0;
 };
 

@@ -58,6 +58,13 @@ std::string weekKey(int64_t day) {
   return buf;
 }
 
+// What one call adds to the counters of each group it belongs to, worked out once.
+struct Delta {
+  Outcome outcome;
+  bool withinSl = false, shortAbandon = false;
+  int64_t waitMs = 0, talkMs = 0;
+};
+
 // Counters and sums of one group of calls.
 struct Counts {
   uint64_t offered = 0, answered = 0, abandoned = 0, shortAbandoned = 0, ivr = 0, phantom = 0;
@@ -68,27 +75,25 @@ struct Counts {
   int64_t maxWaitMs = 0;
   uint64_t fcrContacts = 0, fcrRepeated = 0;  // filled in finish()
 
-  void add(const CallRecord& c, int64_t waitMs, const KpiOptions& o) {
-    switch (c.outcome) {
+  void add(const Delta& d) {
+    switch (d.outcome) {
       case Outcome::kPhantom: ++phantom; return;
       case Outcome::kEndedInIvr: ++offered; ++ivr; return;
       case Outcome::kAbandonedInQueue:
         ++offered;
         ++abandoned;
-        if (waitMs < o.shortAbandonThreshold.count() * 1000) ++shortAbandoned;
-        waitQueuedMs += waitMs;
-        maxWaitMs = std::max(maxWaitMs, waitMs);
+        shortAbandoned += d.shortAbandon;
+        waitQueuedMs += d.waitMs;
+        maxWaitMs = std::max(maxWaitMs, d.waitMs);
         return;
       case Outcome::kAnswered:
         ++offered;
         ++answered;
-        if (waitMs <= o.serviceLevelThreshold.count() * 1000) ++answeredInSl;
-        waitAnsweredMs += waitMs;
-        waitQueuedMs += waitMs;
-        maxWaitMs = std::max(maxWaitMs, waitMs);
-        if (c.serviceStartMs >= 0 && c.serviceEndMs >= c.serviceStartMs) {
-          talkMs += c.serviceEndMs - c.serviceStartMs;
-        }
+        answeredInSl += d.withinSl;
+        waitAnsweredMs += d.waitMs;
+        waitQueuedMs += d.waitMs;
+        maxWaitMs = std::max(maxWaitMs, d.waitMs);
+        talkMs += d.talkMs;
         return;
     }
   }
@@ -236,8 +241,13 @@ struct KpiAccumulator::Impl {
   std::vector<Counts> intervals;
   int64_t intervalMs = 0;
   std::array<Counts, 7 * 24> weekHour;
-  Names types, channels, agentNames, customers;
-  std::vector<int32_t> agentByKey, customerByKey;  // CallRecord keys -> indices
+  Names types, channels, agentNames;
+  std::vector<int32_t> agentByKey;  // CallRecord keys -> indices
+  // Customers are only told apart, never named in the report: a keyed record's customer is
+  // found by its key alone (its name is not read), any other by its name.
+  std::vector<int32_t> customerByKey;
+  std::unordered_map<std::string, uint32_t> customerByName;
+  uint32_t customerCount = 0;
   std::vector<Counts> byType, byChannel;
   std::vector<Agent> agents;
   std::vector<Contact> contacts;
@@ -252,6 +262,20 @@ struct KpiAccumulator::Impl {
       lastDayCounts = &days[d];  // std::map nodes stay put
     }
     return *lastDayCounts;
+  }
+
+  uint32_t customer(const CallRecord& c) {
+    if (c.customerKey == 0) {
+      auto [it, added] = customerByName.try_emplace(c.customer, customerCount);
+      customerCount += added;
+      return it->second;
+    }
+    if (c.customerKey >= customerByKey.size()) {
+      customerByKey.resize(std::max<size_t>(c.customerKey + 1, customerByKey.size() * 2), -1);
+    }
+    int32_t& i = customerByKey[c.customerKey];
+    if (i < 0) i = static_cast<int32_t>(customerCount++);
+    return static_cast<uint32_t>(i);
   }
 
   int32_t agent(const std::string& name, uint32_t key = 0) {
@@ -282,22 +306,27 @@ void KpiAccumulator::add(const CallRecord& c) {
     ++m.withoutArrival;
     return;
   }
-  int64_t wait = 0;
+  Delta d{c.outcome};
   if (c.queueStartMs >= 0 && c.queueExitMs >= c.queueStartMs) {
-    wait = c.queueExitMs - c.queueStartMs;
+    d.waitMs = c.queueExitMs - c.queueStartMs;
+  }
+  d.withinSl = d.waitMs <= m.o.serviceLevelThreshold.count() * 1000;
+  d.shortAbandon = d.waitMs < m.o.shortAbandonThreshold.count() * 1000;
+  if (c.serviceStartMs >= 0 && c.serviceEndMs >= c.serviceStartMs) {
+    d.talkMs = c.serviceEndMs - c.serviceStartMs;
   }
   int64_t day = floorDiv(c.arrivalMs, kDayMs);
   int64_t tod = c.arrivalMs - day * kDayMs;
-  m.total.add(c, wait, m.o);
-  m.day(day).add(c, wait, m.o);
-  m.intervals[tod / m.intervalMs].add(c, wait, m.o);
-  m.weekHour[weekday(day) * 24 + tod / 3'600'000].add(c, wait, m.o);
+  m.total.add(d);
+  m.day(day).add(d);
+  m.intervals[tod / m.intervalMs].add(d);
+  m.weekHour[weekday(day) * 24 + tod / 3'600'000].add(d);
   int32_t type = m.types.get(c.type);
   if (static_cast<size_t>(type) == m.byType.size()) m.byType.emplace_back();
-  m.byType[type].add(c, wait, m.o);
+  m.byType[type].add(d);
   int32_t channel = m.channels.get(c.channel);
   if (static_cast<size_t>(channel) == m.byChannel.size()) m.byChannel.emplace_back();
-  m.byChannel[channel].add(c, wait, m.o);
+  m.byChannel[channel].add(d);
   if (c.outcome == Outcome::kPhantom) return;
   m.firstMs = std::min(m.firstMs, c.arrivalMs);
   m.lastMs = std::max(m.lastMs, c.arrivalMs);
@@ -306,7 +335,7 @@ void KpiAccumulator::add(const CallRecord& c) {
   if (c.outcome == Outcome::kAnswered && !c.agent.empty()) {
     agentIndex = m.agent(c.agent, c.agentKey);
     Agent& a = m.agents[agentIndex];
-    a.counts.add(c, wait, m.o);
+    a.counts.add(d);
     if (c.serviceStartMs >= 0) {
       int64_t key = floorDiv(c.serviceStartMs, kSlotMs);
       if (!a.slots.empty() && a.slots.back().slot == key) {
@@ -326,26 +355,20 @@ void KpiAccumulator::add(const CallRecord& c) {
       }
     }
   }
-  if (c.customer.empty()) {
+  if (c.customerKey == 0 && c.customer.empty()) {
     ++m.anonymousContacts;
   } else {
     if (m.contacts.size() == m.contacts.capacity()) {
       // Grow by half rather than double: the largest vector of the accumulator.
       m.contacts.reserve(std::max<size_t>(1024, m.contacts.size() + m.contacts.size() / 2));
     }
-    int32_t customer = m.customers.get(c.customer, c.customerKey, m.customerByKey);
-    m.contacts.push_back({c.arrivalMs, static_cast<uint32_t>(customer),
+    m.contacts.push_back({c.arrivalMs, m.customer(c),
                           agentIndex, static_cast<uint16_t>(type),
                           static_cast<uint16_t>(channel)});
   }
 }
 
 void KpiAccumulator::reserve(size_t records) { impl_->contacts.reserve(records); }
-
-bool KpiAccumulator::knowsCustomer(uint32_t key) const {
-  const auto& byKey = impl_->customerByKey;
-  return key > 0 && key < byKey.size() && byKey[key] >= 0;
-}
 
 void KpiAccumulator::addPresence(const std::string& agent, int64_t fromMs, int64_t toMs) {
   if (toMs <= fromMs) return;
@@ -462,7 +485,7 @@ Json KpiAccumulator::finish() const {
                              .count();
   // Group the contacts by customer keeping the order they came in (a counting sort), then
   // order each customer's contacts by time; a log in arrival order needs little sorting.
-  std::vector<uint32_t> start(m.customers.names.size() + 1, 0);
+  std::vector<uint32_t> start(size_t{m.customerCount} + 1, 0);
   for (const Contact& c : m.contacts) ++start[c.customer + 1];
   for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
   std::vector<Contact> grouped(m.contacts.size());

@@ -42,9 +42,6 @@ class KpiAccumulator {
   // Room for the per-contact state of `records` records, when the caller knows how many
   // will come: spares the copies of growing it.
   void reserve(size_t records);
-  // Whether a record with this customer key was counted already: later records of the key
-  // are known by it, and their customer name is not read.
-  bool knowsCustomer(uint32_t key) const;
   // Agent presence for utilization, if known: the agent was signed in over [fromMs, toMs).
   // Without it, paid time is inferred from the log (and the report says so).
   void addPresence(const std::string& agent, int64_t fromMs, int64_t toMs);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <queue>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -313,22 +314,26 @@ namespace {
 
 int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
 
-// Puts calls in queue-entry order when they are in (arrival, line) order already: a stable
-// LSD radix sort of the entries, each packed with its position as (entry << bits | position),
-// gives the order of the full comparison (entry, arrival, line) in a few linear passes; the
-// permutation is then applied in place. False when entry span and count need more than 63
-// bits (centuries of calls), for the caller to sort otherwise.
-bool sortArrivalOrdered(std::vector<ModelCall>& calls) {
+// The positions of calls in queue-entry order when they are in (arrival, line) order
+// already: a stable LSD radix sort of the entries, each packed with its position as
+// (entry << bits | position), gives the order of the full comparison (entry, arrival,
+// line) in a few linear passes. Empty when entry span and count need more than 64 bits
+// (centuries of calls), for the caller to sort otherwise.
+std::vector<uint32_t> orderArrivalOrdered(const std::vector<ModelCall>& calls) {
   const size_t n = calls.size();
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const auto& c : calls) {
     lo = std::min(lo, entryKey(c));
     hi = std::max(hi, entryKey(c));
   }
-  if (n < 2) return true;
+  std::vector<uint32_t> order(n);
+  if (n < 2) {
+    if (n == 1) order[0] = 0;
+    return order;
+  }
   const int idxBits = std::bit_width(n - 1);
   const int keyBits = std::bit_width(static_cast<uint64_t>(hi - lo));
-  if (idxBits + keyBits > 63) return false;  // all ones marks a position done below
+  if (idxBits + keyBits > 64) return {};
   const uint64_t idxMask = (uint64_t{1} << idxBits) - 1;
   std::vector<uint64_t> a(n), b(n);
   for (size_t i = 0; i < n; ++i) {
@@ -345,54 +350,35 @@ bool sortArrivalOrdered(std::vector<ModelCall>& calls) {
     for (uint64_t v : a) b[count[(v >> shift) & ((1u << kBits) - 1)]++] = v;
     a.swap(b);
   }
-  b = {};
-  // Position k takes the call now at a[k]'s position; follow each cycle once, marking the
-  // positions done with all ones.
-  for (size_t i = 0; i < n; ++i) {
-    if ((a[i] & idxMask) == i || a[i] == UINT64_MAX) continue;
-    ModelCall tmp = calls[i];
-    size_t j = i;
-    while (true) {
-      size_t from = a[j] & idxMask;
-      a[j] = UINT64_MAX;
-      if (from == i) {
-        calls[j] = tmp;
-        break;
-      }
-      calls[j] = calls[from];
-      j = from;
-    }
-  }
-  return true;
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(a[i] & idxMask);
+  return order;
 }
 
 }  // namespace
 
-void CallTable::finish() {
-  if (!arrivalOrder_ || !sortArrivalOrdered(calls_)) {
-    std::sort(calls_.begin(), calls_.end(), [](const ModelCall& a, const ModelCall& b) {
-      int64_t ea = entryKey(a), eb = entryKey(b);
-      if (ea != eb) return ea < eb;
-      if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
-      return a.line < b.line;
-    });
-  }
-  size_t nt = types_.size();
-  handleByTypeHour_.assign(nt * 24, {});
-  handleByType_.assign(nt, {});
-  handleAll_.clear();
-  agentTypes_.assign(agents_.size(), std::vector<bool>(nt, false));
+void CallTable::orderByEntry() {
+  if (arrivalOrder_) order_ = orderArrivalOrdered(calls_);
+  if (order_.size() == calls_.size()) return;
+  order_.resize(calls_.size());
+  for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+  std::sort(order_.begin(), order_.end(), [this](uint32_t x, uint32_t y) {
+    const ModelCall &a = calls_[x], &b = calls_[y];
+    int64_t ea = entryKey(a), eb = entryKey(b);
+    if (ea != eb) return ea < eb;
+    if (a.arrivalMs != b.arrivalMs) return a.arrivalMs < b.arrivalMs;
+    return a.line < b.line;
+  });
+}
+
+void CallTable::derivePatience() {
   // Queue waits packed as (wait << 1 | abandoned): ordered as the pairs (wait, abandoned)
-  // and sorted by radix, for millions of calls.
+  // and sorted by radix, for millions of calls. Their order does not matter: the file's.
+  const size_t nt = types_.size();
   std::vector<std::vector<uint32_t>> waits(nt);
   std::vector<uint32_t> allWaits;
   for (const auto& c : calls_) {
     if (c.entryMs < 0) continue;
     if (c.handleMs >= 0) {
-      handleByTypeHour_[c.type * 24 + hourOf(c.arrivalMs)].push_back(c.handleMs);
-      handleByType_[c.type].push_back(c.handleMs);
-      handleAll_.push_back(c.handleMs);
-      if (c.agent != kNoAgent) agentTypes_[c.agent][c.type] = true;
       waits[c.type].push_back(static_cast<uint32_t>(c.waitedMs) << 1);
     } else {
       waits[c.type].push_back(static_cast<uint32_t>(c.patienceMs) << 1 | 1u);
@@ -407,6 +393,27 @@ void CallTable::finish() {
   }
   radixSort(allWaits);
   patienceAll_.buildPacked(allWaits);
+}
+
+void CallTable::finish() {
+  // The patience curves need no order; the handle samples are kept in queue-entry order,
+  // which the sampling's draws index, so that a log's rows may come in any order.
+  std::thread patience([this] { derivePatience(); });
+  orderByEntry();
+  size_t nt = types_.size();
+  handleByTypeHour_.assign(nt * 24, {});
+  handleByType_.assign(nt, {});
+  handleAll_.clear();
+  agentTypes_.assign(agents_.size(), std::vector<bool>(nt, false));
+  for (uint32_t i : order_) {
+    const ModelCall& c = calls_[i];
+    if (c.entryMs < 0 || c.handleMs < 0) continue;
+    handleByTypeHour_[c.type * 24 + hourOf(c.arrivalMs)].push_back(c.handleMs);
+    handleByType_[c.type].push_back(c.handleMs);
+    handleAll_.push_back(c.handleMs);
+    if (c.agent != kNoAgent) agentTypes_[c.agent][c.type] = true;
+  }
+  patience.join();
 }
 
 const std::vector<int32_t>& CallTable::handleSamples(uint16_t type, int hour) const {
@@ -675,6 +682,9 @@ class Simulation : public RoutingListener, public KeyedRoutingListener {
     slot = {&id, a};
     return a;
   }
+  // The call of rank `i` in queue-entry order: the simulation's number of the call, by
+  // which the router knows it and the events are ordered.
+  const ModelCall& call(uint32_t i) const { return t_.calls()[t_.order()[i]]; }
   static uint32_t callIndex(const std::string& id) {
     uint32_t i = 0;
     std::from_chars(id.data(), id.data() + id.size(), i);
@@ -844,7 +854,7 @@ void Simulation::onAssignedKeyed(uint32_t i, const std::string& agentId, const s
   start_[i] = t;
   int a = agentIndexCached(agentId);
   servedBy_[i] = a < 0 ? kNoAgent : static_cast<uint16_t>(a);
-  handle_[i] = handleTime(t_.calls()[i]);
+  handle_[i] = handleTime(call(i));
   events_.push({t + handle_[i], kEnd, i});
 }
 
@@ -860,7 +870,7 @@ void Simulation::onMaxWait(const std::string& contactId, const std::string&, Max
 void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
   state_[i] = kDone;
   SimulatedCall s;
-  s.call = i;
+  s.call = t_.order()[i];
   s.outcome = static_cast<uint8_t>(outcome);
   s.queueExitMs = queueExit;
   if (outcome == calls::Outcome::kAnswered) {
@@ -876,8 +886,8 @@ void Simulation::emit(uint32_t i, calls::Outcome outcome, int64_t queueExit) {
 
 void Simulation::emitPassThrough(uint32_t i) {
   SimulatedCall s;
-  s.call = i;
-  s.outcome = t_.calls()[i].observed;
+  s.call = t_.order()[i];
+  s.outcome = call(i).observed;
   s.passThrough = true;
   ++stats_.passedThrough;
   out(s);
@@ -926,8 +936,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   if (auto s = defineAgents(queues, staffing); !s.ok()) return s;
   if (sink_.agents) sink_.agents(agentNames_);
 
-  const auto& calls = t_.calls();
-  size_t n = calls.size();
+  size_t n = t_.calls().size();
   state_.assign(n, kNotYet);
   start_.assign(n, -1);
   handle_.assign(n, 0);
@@ -950,7 +959,8 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     bool haveArrival = next < n;
     int64_t arrivalT = INT64_MAX;
     if (haveArrival) {
-      arrivalT = calls[next].entryMs >= 0 ? calls[next].entryMs : calls[next].arrivalMs;
+      const ModelCall& c = call(static_cast<uint32_t>(next));
+      arrivalT = c.entryMs >= 0 ? c.entryMs : c.arrivalMs;
     }
     // The next own event: the heap's top or the next shift event (shiftEvents_ runs from
     // its back, the earliest).
@@ -974,7 +984,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
     lastMs = std::max(lastMs, t);
     if (takeArrival) {
       uint32_t i = static_cast<uint32_t>(next++);
-      const ModelCall& c = calls[i];
+      const ModelCall& c = call(i);
       if (c.entryMs < 0) {
         emitPassThrough(i);
       } else {
@@ -1045,10 +1055,11 @@ void toRecord(const CallTable& table, const std::vector<std::string>& agents,
   } else {
     rec.id = std::to_string(c.line || s.passThrough ? c.line : s.call);
   }
-  // A customer the consumer knows by key keeps the record's last name (never empty).
-  if (!cache || c.customerKey == 0 || rec.customer.empty() || !cache->knows ||
-      !cache->knows(c.customerKey)) {
+  // The anonymous caller (key 0) has an empty name, which the consumer does read.
+  if (!cache) {
     rec.customer = table.customer(c);
+  } else if (c.customerKey == 0) {
+    rec.customer.clear();
   }
   rec.customerKey = c.customerKey;
   if (!cache || cache->type != c.type) rec.type = table.types()[c.type];

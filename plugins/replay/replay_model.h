@@ -7,7 +7,7 @@
 // learns from the log: handle times per call type and hour, the customers' patience
 // (Kaplan-Meier over queue waits: abandoned calls are events, answered ones censored) and
 // which agent served which types when. The log need not be in arrival order, so the whole
-// log is held (compactly) in memory and sorted once.
+// log is held (compactly) in memory, in file order, and ordered once by queue entry.
 //
 // runReplay() then offers each call to the Router at the time it joined the agent queue,
 // signs virtual agents in and out by a staffing plan, ends services after their handle
@@ -82,10 +82,15 @@ class CallTable {
   void add(const calls::CallRecord& r);
   // Room for `calls` calls in all, when the caller can estimate them.
   void reserve(size_t calls) { calls_.reserve(calls); }
-  // Sorts by queue entry (then arrival, then line) and derives the model's inputs.
+  // Orders the calls by queue entry (then arrival, then line) and derives the model's
+  // inputs. Uses a second thread for the patience curves while it orders.
   void finish();
 
+  // In the order they were added (file order).
   const std::vector<ModelCall>& calls() const { return calls_; }
+  // After finish(): indices into calls() in queue-entry order. A call's rank in this order
+  // is its number in the simulation (ties between events of one moment go by rank).
+  const std::vector<uint32_t>& order() const { return order_; }
   const std::vector<std::string>& types() const { return types_; }
   const std::vector<std::string>& channels() const { return channels_; }
   const std::vector<std::string>& agents() const { return agents_; }
@@ -116,7 +121,11 @@ class CallTable {
   uint32_t customerKey(const std::string& s, uint64_t code);
   void setAgentKey(calls::CallRecord& r);
 
+  void orderByEntry();
+  void derivePatience();
+
   std::vector<ModelCall> calls_;
+  std::vector<uint32_t> order_;
   // Customers by key; key 0 is the anonymous caller (an empty name). Looked up in an
   // open-addressing table of keys with their names' codes (customerKey()): a look-up per
   // call touches the slot (and the name only for references that are not numbers), not a
@@ -186,12 +195,10 @@ struct SimulatedCall {
 };
 
 // For a consumer that turns every simulated call into the same record object, one after
-// the other, and reads names by their keys once it knows a key (as KpiAccumulator does):
-// with it, toRecord() sets no id, copies the type, channel and agent only when they change,
-// and a customer's name only while `knows` says the consumer does not know its key yet;
-// for a known key the record keeps an earlier customer's name.
+// the other, and reads customers and agents by their keys (as KpiAccumulator does): with
+// it, toRecord() sets no id and no customer name (the record's customer is left as it
+// was), and copies the type, channel and agent only when they change.
 struct RecordCache {
-  std::function<bool(uint32_t customerKey)> knows;
   uint16_t type = 0xffff, channel = 0xffff, agent = 0xffff;
 };
 

@@ -408,7 +408,9 @@ class ReplayPlugin : public Plugin {
           // stays unused is never touched, so a generous guess costs no resident memory.
           reserved = true;
           double perByte = double(b->used) / double(b->bytesRead);
-          table.reserve(static_cast<size_t>(double(fileBytes) * perByte * 1.25) + 1024);
+          size_t estimate = static_cast<size_t>(double(fileBytes) * perByte * 1.25) + 1024;
+          table.reserve(estimate);
+          observed.reserve(estimate);  // not yet in use: the first batch is still here
         }
         table.setKeys(b->records.data(), b->used);
         for (size_t i = 0; i < b->used; ++i) table.add(b->records[i]);
@@ -421,7 +423,24 @@ class ReplayPlugin : public Plugin {
     // The observed report is complete: built while the model runs.
     auto observedJson =
         std::async(std::launch::async, [&observed] { return observed.finish(); });
+    // What needs only the calls, in any order, is done while finish() orders them: the
+    // observed side of the console summary and the shift blocks of observed staffing.
+    const std::string mode = a.get("--staffing");
+    DaySummary obsSummary, simSummary;
+    int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
+    std::vector<Shift> staffing;
+    auto fromCalls = std::async(std::launch::async, [&] {
+      for (const auto& c : table.calls()) {
+        firstMs = std::min(firstMs, c.arrivalMs);
+        lastMs = std::max(lastMs, c.arrivalMs);
+        if (c.entryMs < 0) continue;
+        bool answered = c.handleMs >= 0;
+        obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
+      }
+      if (mode == "observed" && !table.agents().empty()) staffing = observedStaffing(table, gap_);
+    });
     table.finish();
+    fromCalls.get();
     double parseS = secondsSince(t0);
     if (table.calls().empty()) {
       io.err << "kefu replay: " << path
@@ -434,15 +453,12 @@ class ReplayPlugin : public Plugin {
       return 2;
     }
 
-    std::vector<Shift> staffing;
-    std::string mode = a.get("--staffing");
     if (mode == "observed") {
       if (table.agents().empty()) {
         io.err << "kefu replay: " << path << " names no agents; give --staffing "
                   "schedule:FILE or fixed:N\n";
         return 2;
       }
-      staffing = observedStaffing(table, gap_);
     } else if (mode.rfind("fixed:", 0) == 0) {
       double n = 0;
       if (!parseNumber(mode.substr(6), n) || n < 1 || n > 10000) {
@@ -466,15 +482,6 @@ class ReplayPlugin : public Plugin {
     ReplayOptions options = options_;
     options.seed = static_cast<uint64_t>(seed);
     const RouterMaker makeRouter = [&](RoutingListener* l) { return factory->create(l, true); };
-    DaySummary obsSummary, simSummary;
-    int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
-    for (const auto& c : table.calls()) {
-      firstMs = std::min(firstMs, c.arrivalMs);
-      lastMs = std::max(lastMs, c.arrivalMs);
-      if (c.entryMs < 0) continue;
-      bool answered = c.handleMs >= 0;
-      obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
-    }
     // A schedule of another period (or of zeros) runs, but every call would be abandoned.
     if (firstMs <= lastMs &&
         std::none_of(staffing.begin(), staffing.end(), [&](const Shift& s) {
@@ -516,7 +523,6 @@ class ReplayPlugin : public Plugin {
     std::vector<std::tuple<std::string, int64_t, int64_t>> presence;
     calls::CallRecord simRecord;
     RecordCache simCache;  // the KPIs read names by key: no id, no name copied again
-    simCache.knows = [&simulated](uint32_t key) { return simulated.knowsCustomer(key); };
     simulated.reserve(table.calls().size());  // one simulated record per call of the log
     // The simulated calls become records and KPIs on a thread of their own, in the order
     // the model emits them.
