@@ -48,12 +48,13 @@ struct CallRecord {
   std::string agent;  // empty when the log names no agent
   // 1-based line of the source file, for messages; 0 for generated records.
   uint64_t line = 0;
-  // Optional dense keys (1, 2, ...; 0: not given) of `customer` and `agent` that the
+  // Optional dense keys (1, 2, ...; 0: not given) of `customer`, `agent`, `type` and
+  // `channel` that the
   // producer of a stream may set so that consumers index arrays instead of hashing the
   // names; within one stream a key always stands for the same name, and a name that has a
   // key has it on every record. A consumer given a key need not read the name (the KPIs
   // read no keyed customer's name). Readers leave them 0.
-  uint32_t customerKey = 0, agentKey = 0;
+  uint32_t customerKey = 0, agentKey = 0, typeKey = 0, channelKey = 0;
 };
 
 // A row the reader could not use, with the reason ("line 812: q_exit 7:01:02 is before

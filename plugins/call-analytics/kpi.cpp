@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -243,11 +244,11 @@ struct KpiAccumulator::Impl {
   std::array<Counts, 7 * 24> weekHour;
   Names types, channels, agentNames;
   std::vector<int32_t> agentByKey;  // CallRecord keys -> indices
-  // Customers are only told apart, never named in the report: a keyed record's customer is
-  // found by its key alone (its name is not read), any other by its name.
-  std::vector<int32_t> customerByKey;
+  std::vector<int32_t> typeByKey, channelByKey;
+  // Customers are only told apart, never named in the report. A keyed record's customer is
+  // its key (its name is not read): 2 * key; the others are numbered by name: 2 * n + 1.
   std::unordered_map<std::string, uint32_t> customerByName;
-  uint32_t customerCount = 0;
+  uint32_t customerLimit = 0;  // above every customer's number
   std::vector<Counts> byType, byChannel;
   std::vector<Agent> agents;
   std::vector<Contact> contacts;
@@ -265,17 +266,17 @@ struct KpiAccumulator::Impl {
   }
 
   uint32_t customer(const CallRecord& c) {
-    if (c.customerKey == 0) {
-      auto [it, added] = customerByName.try_emplace(c.customer, customerCount);
-      customerCount += added;
-      return it->second;
+    uint32_t n;
+    if (c.customerKey > 0 && c.customerKey < (1u << 31)) {
+      n = 2 * c.customerKey;
+    } else {
+      auto [it, added] = customerByName.try_emplace(
+          c.customer, static_cast<uint32_t>(customerByName.size()));
+      if (it->second >= (1u << 31) - 1) throw std::runtime_error("more than 2e9 customers");
+      n = 2 * it->second + 1;
     }
-    if (c.customerKey >= customerByKey.size()) {
-      customerByKey.resize(std::max<size_t>(c.customerKey + 1, customerByKey.size() * 2), -1);
-    }
-    int32_t& i = customerByKey[c.customerKey];
-    if (i < 0) i = static_cast<int32_t>(customerCount++);
-    return static_cast<uint32_t>(i);
+    customerLimit = std::max(customerLimit, n + 1);
+    return n;
   }
 
   int32_t agent(const std::string& name, uint32_t key = 0) {
@@ -321,10 +322,10 @@ void KpiAccumulator::add(const CallRecord& c) {
   m.day(day).add(d);
   m.intervals[tod / m.intervalMs].add(d);
   m.weekHour[weekday(day) * 24 + tod / 3'600'000].add(d);
-  int32_t type = m.types.get(c.type);
+  int32_t type = m.types.get(c.type, c.typeKey, m.typeByKey);
   if (static_cast<size_t>(type) == m.byType.size()) m.byType.emplace_back();
   m.byType[type].add(d);
-  int32_t channel = m.channels.get(c.channel);
+  int32_t channel = m.channels.get(c.channel, c.channelKey, m.channelByKey);
   if (static_cast<size_t>(channel) == m.byChannel.size()) m.byChannel.emplace_back();
   m.byChannel[channel].add(d);
   if (c.outcome == Outcome::kPhantom) return;
@@ -485,7 +486,7 @@ Json KpiAccumulator::finish() const {
                              .count();
   // Group the contacts by customer keeping the order they came in (a counting sort), then
   // order each customer's contacts by time; a log in arrival order needs little sorting.
-  std::vector<uint32_t> start(size_t{m.customerCount} + 1, 0);
+  std::vector<uint32_t> start(size_t{m.customerLimit} + 1, 0);
   for (const Contact& c : m.contacts) ++start[c.customer + 1];
   for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
   std::vector<Contact> grouped(m.contacts.size());

@@ -254,16 +254,18 @@ void CallTable::setKeys(calls::CallRecord* records, size_t n) {
     }
     calls::CallRecord& r = records[i];
     r.customerKey = customerKey(r.customer, codes_[i]);
-    setAgentKey(r);
+    setNameKeys(r);
   }
 }
 
 void CallTable::setKeys(calls::CallRecord& r) {
   r.customerKey = customerKey(r.customer);
-  setAgentKey(r);
+  setNameKeys(r);
 }
 
-void CallTable::setAgentKey(calls::CallRecord& r) {
+void CallTable::setNameKeys(calls::CallRecord& r) {
+  r.typeKey = intern(types_, typeIdx_, r.type) + 1u;
+  r.channelKey = intern(channels_, channelIdx_, r.channel) + 1u;
   r.agentKey = 0;
   if (r.outcome == calls::Outcome::kAnswered && !r.agent.empty()) {
     r.agentKey = intern(agents_, agentIdx_, r.agent) + 1u;
@@ -274,8 +276,9 @@ void CallTable::add(const calls::CallRecord& r) {
   ModelCall c;
   c.arrivalMs = r.arrivalMs;
   c.line = static_cast<uint32_t>(std::min<uint64_t>(r.line, UINT32_MAX));
-  c.type = intern(types_, typeIdx_, r.type);
-  c.channel = intern(channels_, channelIdx_, r.channel);
+  c.type = r.typeKey ? static_cast<uint16_t>(r.typeKey - 1) : intern(types_, typeIdx_, r.type);
+  c.channel = r.channelKey ? static_cast<uint16_t>(r.channelKey - 1)
+                           : intern(channels_, channelIdx_, r.channel);
   c.priority = static_cast<int8_t>(std::clamp(r.priority, -100, 100));
   c.observed = static_cast<uint8_t>(r.outcome);
   if (r.ivrExitMs >= 0) c.ivrMs = clampMs(r.ivrExitMs - r.arrivalMs);
@@ -1064,6 +1067,8 @@ void toRecord(const CallTable& table, const std::vector<std::string>& agents,
   rec.customerKey = c.customerKey;
   if (!cache || cache->type != c.type) rec.type = table.types()[c.type];
   if (!cache || cache->channel != c.channel) rec.channel = table.channels()[c.channel];
+  rec.typeKey = c.type + 1u;
+  rec.channelKey = c.channel + 1u;
   rec.priority = c.priority;
   rec.arrivalMs = c.arrivalMs;
   rec.ivrExitMs = c.ivrMs >= 0 ? c.arrivalMs + c.ivrMs : -1;

@@ -73,8 +73,9 @@ struct ModelCall {
 
 class CallTable {
  public:
-  // Sets r.customerKey and r.agentKey (of an answered call) to this table's keys of the
-  // names, so that the KPIs of the stream and add() need not hash them again.
+  // Sets r's customer, type and channel keys, and the agent key of an answered call, to
+  // this table's keys of the names, so that the KPIs of the stream and add() need not
+  // look them up again.
   void setKeys(calls::CallRecord& r);
   // The same for `n` records at once, faster.
   void setKeys(calls::CallRecord* records, size_t n);
@@ -119,7 +120,7 @@ class CallTable {
   static uint64_t customerCode(const std::string& s);
   uint32_t customerKey(const std::string& s);
   uint32_t customerKey(const std::string& s, uint64_t code);
-  void setAgentKey(calls::CallRecord& r);
+  void setNameKeys(calls::CallRecord& r);
 
   void orderByEntry();
   void derivePatience();
