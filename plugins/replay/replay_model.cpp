@@ -2,6 +2,7 @@
 #include "replay_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <climits>
@@ -343,7 +344,7 @@ std::vector<uint32_t> orderArrivalOrdered(const std::vector<ModelCall>& calls) {
     a[i] = static_cast<uint64_t>(entryKey(calls[i]) - lo) << idxBits | i;
   }
   // The positions are in order already: only the entry's bits need passes.
-  constexpr int kBits = 11;
+  constexpr int kBits = 12;  // a year of milliseconds in 3 passes
   std::vector<uint32_t> count(size_t{1} << kBits);
   for (int shift = idxBits; shift < idxBits + keyBits; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
@@ -633,6 +634,9 @@ class Simulation : public RoutingListener, public KeyedRoutingListener {
  public:
   Simulation(const CallTable& table, const ReplayOptions& options, const ReplaySink& sink)
       : t_(table), o_(options), sink_(sink) {}
+  ~Simulation() {
+    if (patienceThread_.joinable()) patienceThread_.join();
+  }
 
   Result<ReplayStats> run(const std::vector<QueueSpec>& queues, const RouterMaker& make,
                           const std::vector<Shift>& staffing);
@@ -710,7 +714,9 @@ class Simulation : public RoutingListener, public KeyedRoutingListener {
   void drainSignOuts(int64_t t);
   void signOut(int a, int64_t t);
   int32_t handleTime(const ModelCall& c);
-  int64_t patienceOf(const ModelCall& c);
+  int64_t patienceOf(const ModelCall& c) const;
+  void drawPatience();
+  int64_t patienceAt(uint32_t i);
   void emit(uint32_t i, calls::Outcome outcome, int64_t queueExit);
   void emitPassThrough(uint32_t i);
   void out(const SimulatedCall& s);
@@ -737,6 +743,11 @@ class Simulation : public RoutingListener, public KeyedRoutingListener {
   std::vector<int64_t> start_;
   std::vector<int32_t> handle_;
   std::vector<uint16_t> servedBy_;
+  // The patience of each call by rank, drawn ahead of the simulation on a thread of its
+  // own (a draw depends on the call and the seed alone); the first patienceReady_ are done.
+  std::vector<int64_t> patience_;
+  std::atomic<size_t> patienceReady_{0};
+  std::thread patienceThread_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<Event> shiftEvents_;  // latest first
   calls::CallRecord rec_;
@@ -840,7 +851,7 @@ int32_t Simulation::handleTime(const ModelCall& c) {
   return samples[callBits(o_.seed, c.line, Draw::kHandle) % samples.size()];
 }
 
-int64_t Simulation::patienceOf(const ModelCall& c) {
+int64_t Simulation::patienceOf(const ModelCall& c) const {
   if (c.patienceMs >= 0) return c.patienceMs;
   const PatienceCurve& curve = t_.patience(c.type);
   if (curve.empty()) return -1;
@@ -848,6 +859,24 @@ int64_t Simulation::patienceOf(const ModelCall& c) {
   double above = curve.survival(c.waitedMs);
   if (above <= 0) return c.waitedMs;
   return curve.quantile(uniform01(callBits(o_.seed, c.line, Draw::kPatience)) * above);
+}
+
+void Simulation::drawPatience() {
+  constexpr size_t kPublishEvery = 4096;
+  const size_t n = patience_.size();
+  for (size_t r = 0; r < n; ++r) {
+    const ModelCall& c = call(static_cast<uint32_t>(r));
+    patience_[r] = c.entryMs >= 0 ? patienceOf(c) : -1;
+    if ((r + 1) % kPublishEvery == 0 || r + 1 == n) {
+      patienceReady_.store(r + 1, std::memory_order_release);
+    }
+  }
+}
+
+int64_t Simulation::patienceAt(uint32_t i) {
+  // The drawing thread is several times faster than the simulation: a wait is rare.
+  while (patienceReady_.load(std::memory_order_acquire) <= i) std::this_thread::yield();
+  return patience_[i];
 }
 
 void Simulation::onAssignedKeyed(uint32_t i, const std::string& agentId, const std::string&,
@@ -944,6 +973,8 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   start_.assign(n, -1);
   handle_.assign(n, 0);
   servedBy_.assign(n, kNoAgent);
+  patience_.resize(n);
+  patienceThread_ = std::thread([this] { drawPatience(); });
   for (uint32_t s = 0; s < staffing.size(); ++s) {
     shiftEvents_.push_back({staffing[s].fromMs, kShiftStart, s});
     if (staffing[s].toMs != INT64_MAX) shiftEvents_.push_back({staffing[s].toMs, kShiftEnd, s});
@@ -957,6 +988,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
   std::optional<TimePoint> due;
   ContactSpec contact;
   contact.channel = "phone";
+  uint16_t contactQueue = UINT16_MAX;  // of `contact.queue`
   while (true) {
     // The earliest of: the next arrival, the next own event, the router's next timer.
     bool haveArrival = next < n;
@@ -993,7 +1025,10 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
       } else {
         ++stats_.offered;
         if (!keyed_) contact.id = idOf(i);
-        contact.queue = queueNames_[queueOfType_[c.type]];
+        if (uint16_t q = queueOfType_[c.type]; q != contactQueue) {
+          contact.queue = queueNames_[q];
+          contactQueue = q;
+        }
         contact.priority = c.priority >= o_.highPriorityAt ? 1 : 0;
         contact.arrived = toTime(c.entryMs);
         state_[i] = kWaiting;
@@ -1003,7 +1038,7 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
           ++stats_.refused;
           emit(i, calls::Outcome::kAbandonedInQueue, c.entryMs);
         } else if (state_[i] == kWaiting) {
-          int64_t p = patienceOf(c);
+          int64_t p = patienceAt(i);
           if (p >= 0) events_.push({c.entryMs + p, kPatience, i});
         }
       }
