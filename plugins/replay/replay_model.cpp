@@ -299,6 +299,11 @@ void CallTable::add(const calls::CallRecord& r) {
     } else if (!r.agent.empty()) {
       c.agent = intern(agents_, agentIdx_, r.agent);
     }
+    if (c.agent != kNoAgent) {
+      if (services_.size() <= c.agent) services_.resize(c.agent + 1u);
+      int64_t from = c.entryMs + c.waitedMs;  // as the model sees it (clamped)
+      services_[c.agent].push_back({from, from + c.handleMs});
+    }
   } else if (r.outcome == calls::Outcome::kAbandonedInQueue) {
     int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
                                         : (r.ivrExitMs >= 0 ? r.ivrExitMs : r.arrivalMs);
@@ -434,16 +439,17 @@ const PatienceCurve& CallTable::patience(uint16_t type) const {
 
 std::vector<CallTable::Block> CallTable::presenceBlocks(std::chrono::minutes gap) const {
   const int64_t gapMs = std::chrono::milliseconds(gap).count();
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> services(agents_.size());
-  for (const auto& c : calls_) {
-    if (c.agent == kNoAgent || c.handleMs < 0) continue;
-    int64_t start = c.entryMs + c.waitedMs;
-    services[c.agent].push_back({start, start + c.handleMs});
-  }
   std::vector<Block> out;
-  for (size_t a = 0; a < services.size(); ++a) {
-    auto& s = services[a];
-    std::sort(s.begin(), s.end());
+  std::vector<std::pair<int64_t, int64_t>> sorted;
+  for (size_t a = 0; a < services_.size(); ++a) {
+    // In a log in arrival order an agent's services mostly come in order already.
+    const auto* list = &services_[a];
+    if (!std::is_sorted(list->begin(), list->end())) {
+      sorted = *list;
+      std::sort(sorted.begin(), sorted.end());
+      list = &sorted;
+    }
+    const auto& s = *list;
     for (size_t i = 0; i < s.size();) {
       Block b{static_cast<uint16_t>(a), s[i].first, s[i].second};
       size_t j = i + 1;

@@ -393,6 +393,9 @@ class ReplayPlugin : public Plugin {
     kpiOptions.serviceLevelThreshold = std::chrono::seconds(static_cast<int64_t>(sl));
     calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
     CallTable table;
+    // The console's observed figures per day, taken from the calls as the table adds them.
+    DaySummary obsSummary, simSummary;
+    int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
     {
       BackgroundReader rows(**reader);
       // The observed KPIs take each batch after the model, on a thread of their own, and
@@ -413,34 +416,33 @@ class ReplayPlugin : public Plugin {
           observed.reserve(estimate);  // not yet in use: the first batch is still here
         }
         table.setKeys(b->records.data(), b->used);
-        for (size_t i = 0; i < b->used; ++i) table.add(b->records[i]);
+        for (size_t i = 0; i < b->used; ++i) {
+          table.add(b->records[i]);
+          const ModelCall& c = table.calls().back();
+          firstMs = std::min(firstMs, c.arrivalMs);
+          lastMs = std::max(lastMs, c.arrivalMs);
+          if (c.entryMs < 0) continue;
+          bool answered = c.handleMs >= 0;
+          obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
+        }
         observedKpis.post([&observed, &rows, b] {
           for (size_t i = 0; i < b->used; ++i) observed.add(b->records[i]);
           rows.done(b);
         });
       }
     }
-    // The observed report is complete: built while the model runs.
-    auto observedJson =
-        std::async(std::launch::async, [&observed] { return observed.finish(); });
-    // What needs only the calls, in any order, is done while finish() orders them: the
-    // observed side of the console summary and the shift blocks of observed staffing.
+    // Observed staffing needs the calls in any order: worked out while finish() orders them.
     const std::string mode = a.get("--staffing");
-    DaySummary obsSummary, simSummary;
-    int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
     std::vector<Shift> staffing;
-    auto fromCalls = std::async(std::launch::async, [&] {
-      for (const auto& c : table.calls()) {
-        firstMs = std::min(firstMs, c.arrivalMs);
-        lastMs = std::max(lastMs, c.arrivalMs);
-        if (c.entryMs < 0) continue;
-        bool answered = c.handleMs >= 0;
-        obsSummary.add(dayOf(c.arrivalMs), answered, answered ? c.waitedMs / 1000.0 : 0);
-      }
+    auto observedShifts = std::async(std::launch::async, [&] {
       if (mode == "observed" && !table.agents().empty()) staffing = observedStaffing(table, gap_);
     });
     table.finish();
-    fromCalls.get();
+    observedShifts.get();
+    // The observed report is complete: built while the model runs (which leaves room on a
+    // second core), not while finish() keeps both busy.
+    auto observedJson =
+        std::async(std::launch::async, [&observed] { return observed.finish(); });
     double parseS = secondsSince(t0);
     if (table.calls().empty()) {
       io.err << "kefu replay: " << path
