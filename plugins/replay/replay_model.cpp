@@ -273,6 +273,10 @@ void CallTable::setNameKeys(calls::CallRecord& r) {
   }
 }
 
+namespace {
+int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
+}  // namespace
+
 void CallTable::add(const calls::CallRecord& r) {
   ModelCall c;
   c.arrivalMs = r.arrivalMs;
@@ -317,11 +321,26 @@ void CallTable::add(const calls::CallRecord& r) {
   lastArrival_ = c.arrivalMs;
   lastLine_ = c.line;
   calls_.push_back(c);
+  if (!arrivalOrder_ || !ordering_) return;
+  // Calls in arrival order reach the queue in almost the same order: a call moves back
+  // only past those that entered while it was in the IVR. Insertion keeps the entry order
+  // as they come; the ties keep arrival order, as finish() would. Past a budget of moves
+  // (long IVR stays) finish() sorts instead.
+  const int64_t key = entryKey(c);
+  size_t j = order_.size();
+  order_.push_back(static_cast<uint32_t>(calls_.size() - 1));
+  while (j > 0 && entryKey(calls_[order_[j - 1]]) > key) {
+    std::swap(order_[j - 1], order_[j]);
+    --j;
+    if (++orderMoves_ > kMaxMovesPerCall * calls_.size() + 4096) {
+      ordering_ = false;
+      order_ = {};
+      return;
+    }
+  }
 }
 
 namespace {
-
-int64_t entryKey(const ModelCall& c) { return c.entryMs >= 0 ? c.entryMs : c.arrivalMs; }
 
 // The positions of calls in queue-entry order when they are in (arrival, line) order
 // already: a stable LSD radix sort of the entries, each packed with its position as
@@ -366,6 +385,7 @@ std::vector<uint32_t> orderArrivalOrdered(const std::vector<ModelCall>& calls) {
 }  // namespace
 
 void CallTable::orderByEntry() {
+  if (arrivalOrder_ && ordering_ && order_.size() == calls_.size()) return;  // see add()
   if (arrivalOrder_) order_ = orderArrivalOrdered(calls_);
   if (order_.size() == calls_.size()) return;
   order_.resize(calls_.size());

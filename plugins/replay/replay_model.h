@@ -82,7 +82,10 @@ class CallTable {
   // Takes r's keys when set (by setKeys()), else looks the names up.
   void add(const calls::CallRecord& r);
   // Room for `calls` calls in all, when the caller can estimate them.
-  void reserve(size_t calls) { calls_.reserve(calls); }
+  void reserve(size_t calls) {
+    calls_.reserve(calls);
+    order_.reserve(calls);
+  }
   // Orders the calls by queue entry (then arrival, then line) and derives the model's
   // inputs. Uses a second thread for the patience curves while it orders.
   void finish();
@@ -144,6 +147,11 @@ class CallTable {
   uint16_t lastType_ = 0xffff, lastChannel_ = 0xffff, lastAgent_ = 0xffff;
   // Whether the calls came in (arrival, line) order, which finish() sorts in linear time.
   bool arrivalOrder_ = true;
+  // add() keeps order_ in queue-entry order while the calls come in arrival order and
+  // need few moves; otherwise finish() sorts.
+  bool ordering_ = true;
+  uint64_t orderMoves_ = 0;
+  static constexpr uint64_t kMaxMovesPerCall = 32;
   int64_t lastArrival_ = INT64_MIN;
   uint32_t lastLine_ = 0;
   std::vector<std::vector<int32_t>> handleByTypeHour_, handleByType_;
