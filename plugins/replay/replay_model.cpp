@@ -305,8 +305,7 @@ void CallTable::add(const calls::CallRecord& r) {
     }
     if (c.agent != kNoAgent) {
       if (services_.size() <= c.agent) services_.resize(c.agent + 1u);
-      int64_t from = c.entryMs + c.waitedMs;  // as the model sees it (clamped)
-      services_[c.agent].push_back({from, from + c.handleMs});
+      services_[c.agent].push_back(static_cast<uint32_t>(calls_.size()));
     }
   } else if (r.outcome == calls::Outcome::kAbandonedInQueue) {
     int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
@@ -460,16 +459,16 @@ const PatienceCurve& CallTable::patience(uint16_t type) const {
 std::vector<CallTable::Block> CallTable::presenceBlocks(std::chrono::minutes gap) const {
   const int64_t gapMs = std::chrono::milliseconds(gap).count();
   std::vector<Block> out;
-  std::vector<std::pair<int64_t, int64_t>> sorted;
+  std::vector<std::pair<int64_t, int64_t>> s;
   for (size_t a = 0; a < services_.size(); ++a) {
-    // In a log in arrival order an agent's services mostly come in order already.
-    const auto* list = &services_[a];
-    if (!std::is_sorted(list->begin(), list->end())) {
-      sorted = *list;
-      std::sort(sorted.begin(), sorted.end());
-      list = &sorted;
+    s.clear();
+    for (uint32_t i : services_[a]) {
+      const ModelCall& c = calls_[i];
+      int64_t from = c.entryMs + c.waitedMs;  // as the model sees it (clamped)
+      s.push_back({from, from + c.handleMs});
     }
-    const auto& s = *list;
+    // In a log in arrival order an agent's services mostly come in order already.
+    if (!std::is_sorted(s.begin(), s.end())) std::sort(s.begin(), s.end());
     for (size_t i = 0; i < s.size();) {
       Block b{static_cast<uint16_t>(a), s[i].first, s[i].second};
       size_t j = i + 1;

@@ -159,8 +159,8 @@ class CallTable {
   std::vector<PatienceCurve> patienceByType_;
   PatienceCurve patienceAll_;
   std::vector<std::vector<bool>> agentTypes_;
-  // Per agent: (start, end) of each service, in the order added.
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> services_;
+  // Per agent: the calls it served (indices into calls_), in the order added.
+  std::vector<std::vector<uint32_t>> services_;
   uint64_t offered_ = 0;
 };
 
