@@ -304,8 +304,8 @@ void CallTable::add(const calls::CallRecord& r) {
       c.agent = intern(agents_, agentIdx_, r.agent);
     }
     if (c.agent != kNoAgent) {
-      if (services_.size() <= c.agent) services_.resize(c.agent + 1u);
-      services_[c.agent].push_back(static_cast<uint32_t>(calls_.size()));
+      int64_t from = c.entryMs + c.waitedMs;  // as the model sees it (clamped)
+      addService(c.agent, from, from + c.handleMs);
     }
   } else if (r.outcome == calls::Outcome::kAbandonedInQueue) {
     int64_t entry = r.queueStartMs >= 0 ? r.queueStartMs
@@ -313,7 +313,13 @@ void CallTable::add(const calls::CallRecord& r) {
     c.entryMs = std::max(r.arrivalMs, entry);
     c.patienceMs = r.queueExitMs >= 0 ? clampMs(r.queueExitMs - c.entryMs) : 0;
   }
-  if (c.entryMs >= 0) ++offered_;
+  if (c.entryMs >= 0) {
+    ++offered_;
+    if (waits_.size() <= c.type) waits_.resize(c.type + 1u);
+    waits_[c.type].push_back(c.handleMs >= 0
+                                 ? static_cast<uint32_t>(c.waitedMs) << 1
+                                 : static_cast<uint32_t>(c.patienceMs) << 1 | 1u);
+  }
   if (c.arrivalMs < lastArrival_ || (c.arrivalMs == lastArrival_ && c.line <= lastLine_)) {
     arrivalOrder_ = false;
   }
@@ -399,27 +405,20 @@ void CallTable::orderByEntry() {
 }
 
 void CallTable::derivePatience() {
-  // Queue waits packed as (wait << 1 | abandoned): ordered as the pairs (wait, abandoned)
-  // and sorted by radix, for millions of calls. Their order does not matter: the file's.
+  // The waits sorted by radix, for millions of calls; the order they came in is of no
+  // account. The overall curve takes the types' sorted waits merged.
   const size_t nt = types_.size();
-  std::vector<std::vector<uint32_t>> waits(nt);
-  std::vector<uint32_t> allWaits;
-  for (const auto& c : calls_) {
-    if (c.entryMs < 0) continue;
-    if (c.handleMs >= 0) {
-      waits[c.type].push_back(static_cast<uint32_t>(c.waitedMs) << 1);
-    } else {
-      waits[c.type].push_back(static_cast<uint32_t>(c.patienceMs) << 1 | 1u);
-    }
-  }
+  waits_.resize(nt);
   patienceByType_.assign(nt, {});
+  std::vector<uint32_t> allWaits, merged;
   for (size_t t = 0; t < nt; ++t) {
-    allWaits.insert(allWaits.end(), waits[t].begin(), waits[t].end());
-    radixSort(waits[t]);
-    patienceByType_[t].buildPacked(waits[t]);
-    waits[t] = {};
+    radixSort(waits_[t]);
+    patienceByType_[t].buildPacked(waits_[t]);
+    merged.resize(allWaits.size() + waits_[t].size());
+    std::merge(allWaits.begin(), allWaits.end(), waits_[t].begin(), waits_[t].end(),
+               merged.begin());
+    allWaits.swap(merged);
   }
-  radixSort(allWaits);
   patienceAll_.buildPacked(allWaits);
 }
 
@@ -456,27 +455,40 @@ const PatienceCurve& CallTable::patience(uint16_t type) const {
   return p.events() >= kMinPatienceEvents ? p : patienceAll_;
 }
 
-std::vector<CallTable::Block> CallTable::presenceBlocks(std::chrono::minutes gap) const {
-  const int64_t gapMs = std::chrono::milliseconds(gap).count();
+void CallTable::addService(uint16_t agent, int64_t from, int64_t to) {
+  if (spans_.size() <= agent) spans_.resize(agent + 1u);
+  auto& v = spans_[agent];
+  // The usual cases for a log in arrival order: a new block after the last, or the last
+  // one going on.
+  if (v.empty() || from > v.back().to + gapMs_) {
+    v.push_back({from, to});
+    return;
+  }
+  if (from >= v.back().from) {
+    v.back().to = std::max(v.back().to, to);
+    return;
+  }
+  // Earlier than the last block: it joins every block within the gap of it, which become
+  // one. Blocks are in order of both start and end, more than the gap apart.
+  auto first = std::partition_point(v.begin(), v.end(),
+                                    [&](const Span& b) { return b.to + gapMs_ < from; });
+  auto last = std::partition_point(first, v.end(),
+                                   [&](const Span& b) { return b.from <= to + gapMs_; });
+  if (first == last) {
+    v.insert(first, Span{from, to});
+    return;
+  }
+  Span joined{std::min(from, first->from), std::max(to, (last - 1)->to)};
+  *first = joined;
+  v.erase(first + 1, last);
+}
+
+std::vector<CallTable::Block> CallTable::presenceBlocks() const {
   std::vector<Block> out;
-  std::vector<std::pair<int64_t, int64_t>> s;
-  for (size_t a = 0; a < services_.size(); ++a) {
-    s.clear();
-    for (uint32_t i : services_[a]) {
-      const ModelCall& c = calls_[i];
-      int64_t from = c.entryMs + c.waitedMs;  // as the model sees it (clamped)
-      s.push_back({from, from + c.handleMs});
-    }
-    // In a log in arrival order an agent's services mostly come in order already.
-    if (!std::is_sorted(s.begin(), s.end())) std::sort(s.begin(), s.end());
-    for (size_t i = 0; i < s.size();) {
-      Block b{static_cast<uint16_t>(a), s[i].first, s[i].second};
-      size_t j = i + 1;
-      while (j < s.size() && s[j].first <= b.toMs + gapMs) b.toMs = std::max(b.toMs, s[j++].second);
-      // A block is at least a minute long, so an agent seen for one short call can take it.
-      b.toMs = std::max(b.toMs, b.fromMs + 60'000);
-      out.push_back(b);
-      i = j;
+  for (size_t a = 0; a < spans_.size(); ++a) {
+    for (const Span& s : spans_[a]) {
+      // At least a minute, so that an agent seen for one short call can take it.
+      out.push_back({static_cast<uint16_t>(a), s.from, std::max(s.to, s.from + 60'000)});
     }
   }
   return out;
@@ -484,9 +496,9 @@ std::vector<CallTable::Block> CallTable::presenceBlocks(std::chrono::minutes gap
 
 // ---- staffing ----------------------------------------------------------------------------
 
-std::vector<Shift> observedStaffing(const CallTable& table, std::chrono::minutes gap) {
+std::vector<Shift> observedStaffing(const CallTable& table) {
   std::vector<Shift> out;
-  for (const auto& b : table.presenceBlocks(gap)) {
+  for (const auto& b : table.presenceBlocks()) {
     out.push_back({table.agents()[b.agent], b.fromMs, b.toMs});
   }
   return out;

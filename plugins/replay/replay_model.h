@@ -73,6 +73,10 @@ struct ModelCall {
 
 class CallTable {
  public:
+  // `presenceGap`: an agent's services less than this apart belong to one shift block.
+  explicit CallTable(std::chrono::minutes presenceGap = std::chrono::minutes(30))
+      : gapMs_(std::chrono::milliseconds(presenceGap).count()) {}
+
   // Sets r's customer, type and channel keys, and the agent key of an answered call, to
   // this table's keys of the names, so that the KPIs of the stream and add() need not
   // look them up again.
@@ -107,13 +111,14 @@ class CallTable {
   static constexpr size_t kMinPatienceEvents = 30;
   // The types agent `agent` served in the log.
   const std::vector<bool>& typesServedBy(uint16_t agent) const { return agentTypes_[agent]; }
-  // Shift blocks of each agent, from its services: services less than `gap` apart belong to
-  // one block, which runs from the first service start to the last service end.
+  // Shift blocks of each agent, from its services: services less than the presence gap
+  // apart belong to one block, which runs from the first service start to the last service
+  // end (and lasts a minute at least).
   struct Block {
     uint16_t agent;
     int64_t fromMs, toMs;
   };
-  std::vector<Block> presenceBlocks(std::chrono::minutes gap) const;
+  std::vector<Block> presenceBlocks() const;
   uint64_t offered() const { return offered_; }
 
  private:
@@ -159,8 +164,16 @@ class CallTable {
   std::vector<PatienceCurve> patienceByType_;
   PatienceCurve patienceAll_;
   std::vector<std::vector<bool>> agentTypes_;
-  // Per agent: the calls it served (indices into calls_), in the order added.
-  std::vector<std::vector<uint32_t>> services_;
+  // Per agent, the shift blocks so far as (first start, last end), in order and more than
+  // the gap apart: a service joins or extends them as it is added (in any order).
+  struct Span {
+    int64_t from, to;
+  };
+  void addService(uint16_t agent, int64_t from, int64_t to);
+  int64_t gapMs_;
+  std::vector<std::vector<Span>> spans_;
+  // Per type, the queue waits packed as (wait << 1 | abandoned), in the order added.
+  std::vector<std::vector<uint32_t>> waits_;
   uint64_t offered_ = 0;
 };
 
@@ -172,7 +185,7 @@ struct Shift {
 };
 
 // Staffing plans.
-std::vector<Shift> observedStaffing(const CallTable& table, std::chrono::minutes gap);
+std::vector<Shift> observedStaffing(const CallTable& table);
 std::vector<Shift> fixedStaffing(const CallTable& table, int agents);
 // A schedule CSV (see sdk-docs/replay.md): header "start,end,count" or "start,end,agent";
 // times "YYYY-MM-DD HH:MM[:SS]" (or with a 'T'). Errors name the file and line.

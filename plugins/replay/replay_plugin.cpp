@@ -392,7 +392,7 @@ class ReplayPlugin : public Plugin {
     calls::KpiOptions kpiOptions;
     kpiOptions.serviceLevelThreshold = std::chrono::seconds(static_cast<int64_t>(sl));
     calls::KpiAccumulator observed(kpiOptions), simulated(kpiOptions);
-    CallTable table;
+    CallTable table(gap_);
     // The console's observed figures per day, taken from the calls as the table adds them.
     DaySummary obsSummary, simSummary;
     int64_t firstMs = INT64_MAX, lastMs = INT64_MIN;
@@ -431,14 +431,10 @@ class ReplayPlugin : public Plugin {
         });
       }
     }
-    // Observed staffing needs the calls in any order: worked out while finish() orders them.
+    table.finish();
     const std::string mode = a.get("--staffing");
     std::vector<Shift> staffing;
-    auto observedShifts = std::async(std::launch::async, [&] {
-      if (mode == "observed" && !table.agents().empty()) staffing = observedStaffing(table, gap_);
-    });
-    table.finish();
-    observedShifts.get();
+    if (mode == "observed" && !table.agents().empty()) staffing = observedStaffing(table);
     // The observed report is complete: built while the model runs (which leaves room on a
     // second core), not while finish() keeps both busy.
     auto observedJson =

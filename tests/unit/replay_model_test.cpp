@@ -375,7 +375,7 @@ TEST_CASE("Observed staffing signs the log's agents in for their shift blocks", 
   served(120, 5, "A");  // 95 minutes later: a new block
   served(10, 1, "B");
   t.finish();
-  auto shifts = kefu::replay::observedStaffing(t, std::chrono::minutes(30));
+  auto shifts = kefu::replay::observedStaffing(t);
   REQUIRE(shifts.size() == 3);
   CHECK(shifts[0].agent == "A");
   CHECK(shifts[0].fromMs == kT0);
@@ -396,6 +396,56 @@ TEST_CASE("Observed staffing signs the log's agents in for their shift blocks", 
   CHECK(s->agents == 2);
   CHECK(got.answered == 4);
   CHECK(presence.size() == 3);
+}
+
+TEST_CASE("Shift blocks do not depend on the order services come in", "[replay]") {
+  // Services of two agents, some overlapping, some a gap apart; each row order must give
+  // the blocks of sorting the services and merging those within the gap.
+  const std::chrono::minutes gap(10);
+  std::mt19937_64 rng(11);
+  std::vector<CallRecord> rows;
+  for (int i = 0; i < 400; ++i) {
+    CallRecord r;
+    r.type = "PS";
+    r.line = static_cast<uint64_t>(i + 2);
+    r.arrivalMs = kT0 + static_cast<int64_t>(rng() % (3 * 24 * 60)) * 60'000;
+    r.serviceStartMs = r.arrivalMs;
+    r.serviceEndMs = r.arrivalMs + static_cast<int64_t>(rng() % 20) * 60'000;
+    r.outcome = Outcome::kAnswered;
+    r.agent = i % 2 ? "A" : "B";
+    rows.push_back(r);
+  }
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> expected;
+  {
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> services;
+    for (const auto& r : rows) services[r.agent].push_back({r.serviceStartMs, r.serviceEndMs});
+    const int64_t gapMs = 10 * 60'000;
+    for (auto& [agent, v] : services) {
+      std::sort(v.begin(), v.end());
+      for (size_t i = 0; i < v.size();) {
+        int64_t from = v[i].first, to = v[i].second;
+        size_t j = i + 1;
+        while (j < v.size() && v[j].first <= to + gapMs) to = std::max(to, v[j++].second);
+        expected[agent].push_back({from, std::max(to, from + 60'000)});
+        i = j;
+      }
+    }
+  }
+  for (int order = 0; order < 3; ++order) {
+    INFO("order " << order);
+    if (order == 1) std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.arrivalMs < b.arrivalMs;
+    });
+    if (order == 2) std::reverse(rows.begin(), rows.end());
+    CallTable t(gap);
+    for (const auto& r : rows) t.add(r);
+    t.finish();
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> got;
+    for (const auto& shift : kefu::replay::observedStaffing(t)) {
+      got[shift.agent].push_back({shift.fromMs, shift.toMs});
+    }
+    CHECK(got == expected);
+  }
 }
 
 TEST_CASE("A shift that ends in wrap-up signs out after it and the next shift serves",
