@@ -135,7 +135,11 @@ void AcdEngine::reindex(Agent& a) {
 void AcdEngine::setState(Agent& a, AgentState to, const std::string& reason, int64_t at) {
   AgentState from = a.state;
   a.state = to;
-  a.reason = reason;
+  if (reason.empty()) {
+    a.reason.clear();  // no call into the string library for the common case
+  } else {
+    a.reason = reason;
+  }
   if (listener_ && (from != to || to == AgentState::kAway)) {
     listener_->onAgentState(a.spec.id, from, to, reason, fromNs(at));
   }
@@ -371,17 +375,14 @@ Status AcdEngine::enqueueSlot(const ContactSpec& spec, int queue, bool keyed, ui
     contacts_.emplace_back();
   }
   Contact& c = contacts_[idx];
-  // A reused slot keeps the buffers of its strings and lists: no allocation per contact.
+  // A reused slot keeps the buffers of its string and lists: no allocation per contact.
+  // Of the spec, routing needs only the id and the priority.
   if (keyed) {
-    c.spec.id.clear();
+    c.id.clear();
   } else {
-    c.spec.id = spec.id;
+    c.id = spec.id;
   }
-  c.spec.queue = q.spec.name;
-  c.spec.priority = spec.priority;
-  c.spec.arrived = spec.arrived;
-  c.spec.channel = spec.channel;
-  c.spec.customerRef = spec.customerRef;
+  c.ownPriority = spec.priority;
   c.idx = idx;
   c.queue = q.idx;
   c.state = ContactState::kWaiting;
@@ -411,7 +412,7 @@ Status AcdEngine::enqueueSlot(const ContactSpec& spec, int queue, bool keyed, ui
 }
 
 std::string AcdEngine::nameOf(const Contact& c) const {
-  return c.keyed ? std::to_string(c.key) : c.spec.id;
+  return c.keyed ? std::to_string(c.key) : c.id;
 }
 
 AcdEngine::Contact* AcdEngine::findKeyed(uint32_t key) {
@@ -424,7 +425,7 @@ void AcdEngine::finishContact(Contact& c) {
     keyedIdx_[c.key] = -1;
     --keyedCount_;
   } else {
-    contactIdx_.erase(c.spec.id);
+    contactIdx_.erase(c.id);
   }
   finishContactSlot(c);
 }
@@ -530,16 +531,16 @@ Status AcdEngine::takeCheck(const Contact& c, const Agent& a) const {
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   if (c.state == ContactState::kAssigned && c.agent == a.idx) {
     return Status::failedPrecondition("agent " + a.spec.id + " already holds contact '" +
-                                      c.spec.id + "'");
+                                      c.id + "'");
   }
   if (a.legOf == c.idx) {
     return Status::failedPrecondition("agent " + a.spec.id + " is already on contact '" +
-                                      c.spec.id + "'");
+                                      c.id + "'");
   }
   bool signedIn = a.state == AgentState::kIdle || a.state == AgentState::kBusy;
   if (!signedIn || a.pendingAway || a.exclusive || (exclusive && a.chats) ||
       (!exclusive && a.chats >= a.spec.maxChats)) {
-    return stateError(a, "it cannot take contact '" + c.spec.id + "' now");
+    return stateError(a, "it cannot take contact '" + c.id + "' now");
   }
   return {};
 }
@@ -631,10 +632,9 @@ Status AcdEngine::requeue(const std::string& contactId, const std::string& queue
   c.state = ContactState::kWaiting;
   c.agent = -1;
   c.queue = q.idx;
-  c.spec.queue = queue;
   c.arrived = t;
   c.seq = ++seq_;
-  c.priority = int64_t(c.spec.priority) + q.spec.priority;
+  c.priority = int64_t(c.ownPriority) + q.spec.priority;
   // The contact is placed before its former agent is let go, so that the agent cannot
   // take it straight back unless nobody else is ready.
   if (!tryAssignContact(c, q.idx, t)) {

@@ -156,17 +156,18 @@ class AcdEngine : public Router, public KeyedContacts {
   };
   enum class ContactState { kWaiting, kAssigned };
   struct Contact {
-    ContactSpec spec;
+    std::string id;  // the string id, "" for a keyed contact
     int idx = 0;
     int queue = 0;
     ContactState state = ContactState::kWaiting;
     int agent = -1;
     int64_t arrived = 0;
     uint64_t seq = 0;
-    int64_t priority = 0;
+    int ownPriority = 0;  // ContactSpec::priority
+    int64_t priority = 0;  // with the queue's priority added
     std::vector<int> listedIn;  // queues whose waiting set holds it
     std::vector<int> legs;      // agents holding a leg of it (consultation, conference)
-    bool keyed = false;         // named by `key` (KeyedContacts), not spec.id
+    bool keyed = false;         // named by `key` (KeyedContacts), not id
     uint32_t key = 0;
   };
   enum class TimerKind { kOverflow, kMaxWait, kWrapUp };
