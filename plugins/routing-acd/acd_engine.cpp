@@ -161,13 +161,14 @@ void AcdEngine::reindex(Agent& a) {
     }
     auto [rank, tie] = keyFor(a, s, q);
     if (s.indexed && s.rank == rank && s.tie == tie) continue;  // in place already
-    if (!s.indexed) ++q.readyLive;
+    bool rekeyed = s.indexed;
+    if (!rekeyed) ++q.readyLive;
     s.indexed = true;
     s.rank = rank;
     s.tie = tie;
     s.stamp = ++stamp_;  // an entry of an earlier key is dead from now on
     q.ready.push({rank, tie, a.idx, static_cast<int>(i), s.stamp});
-    compactReady(q);
+    if (rekeyed) compactReady(q);
   }
 }
 

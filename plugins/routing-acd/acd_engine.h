@@ -229,7 +229,7 @@ class AcdEngine : public Router, public KeyedContacts {
   using ContactIndex = std::unordered_map<std::string, int>;
   // Releases an assigned contact; `named` is its entry in contactIdx_, null for a keyed one.
   Status releaseSlot(Contact& c, int64_t at, ContactIndex::iterator* named);
-  // The contact's id in reports: spec.id, or the key in decimal.
+  // The contact's id in reports: its id, or the key in decimal.
   std::string nameOf(const Contact& c) const;
   Contact* findKeyed(uint32_t key);
   void finishContact(Contact& c);
