@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 namespace kefu::acd {
 
@@ -45,7 +46,7 @@ Status AcdEngine::defineQueue(const QueueSpec& spec) {
   if (spec.overflowAfter.count() > 0 && spec.overflowQueue.empty()) {
     return Status::invalidArgument("queue '" + spec.name + "' overflows to no queue");
   }
-  Queue q(&nodes_);
+  Queue q;
   q.spec = spec;
   q.idx = static_cast<int>(queues_.size());
   queueIdx_[spec.name] = q.idx;
@@ -107,35 +108,78 @@ bool AcdEngine::availableFor(const Agent& a, const Queue& q) const {
   return a.chats < a.spec.maxChats;
 }
 
-AcdEngine::Key AcdEngine::keyFor(const Agent& a, const QueueSlot& s, const Queue& q) const {
+std::pair<int64_t, int64_t> AcdEngine::keyFor(const Agent& a, const QueueSlot& s,
+                                               const Queue& q) const {
   switch (q.spec.strategy) {
-    case Strategy::kLongestIdle: return {a.idleSince, 0, a.idx};
-    case Strategy::kMostSkilled: return {-s.skillSum, a.idleSince, a.idx};
-    case Strategy::kRoundRobin: return {s.lastServed, 0, a.idx};
-    case Strategy::kLeastOccupied: return {a.chats, a.idleSince, a.idx};
+    case Strategy::kLongestIdle: return {a.idleSince, 0};
+    case Strategy::kMostSkilled: return {-s.skillSum, a.idleSince};
+    case Strategy::kRoundRobin: return {s.lastServed, 0};
+    case Strategy::kLeastOccupied: return {a.chats, a.idleSince};
   }
-  return {0, 0, a.idx};
+  return {0, 0};
+}
+
+bool AcdEngine::live(const ReadyEntry& e) const {
+  const QueueSlot& s = agents_[e.agent].slots[e.slot];
+  return s.indexed && s.stamp == e.stamp;
+}
+
+bool AcdEngine::live(const WaitKey& w) const {
+  // A contact leaves every queue at once (unlist()) and is listed again only under a new
+  // seq (requeue()), so a listed contact of that seq is listed in this queue.
+  const Contact& c = contacts_[std::get<3>(w)];
+  return c.seq == std::get<2>(w) && !c.listedIn.empty();
+}
+
+const AcdEngine::ReadyEntry* AcdEngine::firstReady(Queue& q) {
+  return q.ready.first([this](const ReadyEntry& e) { return live(e); });
+}
+
+const AcdEngine::WaitKey* AcdEngine::firstWaiting(Queue& q) {
+  return q.waiting.first([this](const WaitKey& w) { return live(w); });
+}
+
+void AcdEngine::compactReady(Queue& q) {
+  q.ready.compact(size_t(q.readyLive), [this](const ReadyEntry& e) { return live(e); });
+}
+
+void AcdEngine::compactWaiting(Queue& q) {
+  q.waiting.compact(size_t(q.waitingLive), [this](const WaitKey& w) { return live(w); });
 }
 
 void AcdEngine::reindex(Agent& a) {
-  for (auto& s : a.slots) {
+  for (size_t i = 0; i < a.slots.size(); ++i) {
+    QueueSlot& s = a.slots[i];
     Queue& q = queues_[s.queue];
-    if (s.indexed) {
-      q.ready.erase(s.key);
-      s.indexed = false;
+    if (!availableFor(a, q)) {
+      if (s.indexed) {  // its entry is dead from now on
+        s.indexed = false;
+        --q.readyLive;
+        compactReady(q);
+      }
+      continue;
     }
-    if (availableFor(a, q)) {
-      s.key = keyFor(a, s, q);
-      q.ready.insert(s.key);
-      s.indexed = true;
-    }
+    auto [rank, tie] = keyFor(a, s, q);
+    if (s.indexed && s.rank == rank && s.tie == tie) continue;  // in place already
+    bool rekeyed = s.indexed;
+    if (!rekeyed) ++q.readyLive;
+    s.indexed = true;
+    s.rank = rank;
+    s.tie = tie;
+    s.stamp = ++stamp_;  // an entry of an earlier key is dead from now on
+    q.ready.push({rank, tie, a.idx, static_cast<int>(i), s.stamp});
+    if (rekeyed) compactReady(q);
   }
 }
 
 void AcdEngine::setState(Agent& a, AgentState to, const std::string& reason, int64_t at) {
   AgentState from = a.state;
   a.state = to;
-  a.reason = reason;
+  if (reason.empty()) {
+    a.reason.clear();  // no call into the string library for the common case
+  } else {
+    a.reason = reason;
+  }
   if (listener_ && (from != to || to == AgentState::kAway)) {
     listener_->onAgentState(a.spec.id, from, to, reason, fromNs(at));
   }
@@ -151,8 +195,12 @@ void AcdEngine::becomeFree(Agent& a, int64_t at) {
     return;
   }
   setState(a, AgentState::kIdle, kNoReason, at);
-  reindex(a);
+  settle(a, at);
+}
+
+void AcdEngine::settle(Agent& a, int64_t at) {
   serveWaiting(a, at);
+  reindex(a);
 }
 
 // ---- agent state -------------------------------------------------------------------------
@@ -193,8 +241,7 @@ Status AcdEngine::setReady(const std::string& id, TimePoint at) {
         a->pendingAway = false;
         if (pendingListener_) pendingListener_->onPendingAway(id, a->state, "", at);
       }
-      reindex(*a);
-      serveWaiting(*a, t);
+      settle(*a, t);
       return {};
     case AgentState::kWrapUp:
       // Ready during wrap-up ends it and cancels a pending away: the agent says it is ready.
@@ -206,8 +253,7 @@ Status AcdEngine::setReady(const std::string& id, TimePoint at) {
     case AgentState::kAway:
       a->idleSince = t;
       setState(*a, AgentState::kIdle, kNoReason, t);
-      reindex(*a);
-      serveWaiting(*a, t);
+      settle(*a, t);
       return {};
   }
   return {};
@@ -250,13 +296,22 @@ Status AcdEngine::endWrapUp(const std::string& id, TimePoint at) {
 // ---- contacts ----------------------------------------------------------------------------
 
 void AcdEngine::list(Contact& c, int queue) {
-  queues_[queue].waiting.insert({-c.priority, c.arrived, c.seq, c.idx});
+  Queue& q = queues_[queue];
+  q.waiting.push({-c.priority, c.arrived, c.seq, c.idx});
+  ++q.waitingLive;
   c.listedIn.push_back(queue);
 }
 
 void AcdEngine::unlist(Contact& c) {
-  for (int q : c.listedIn) queues_[q].waiting.erase({-c.priority, c.arrived, c.seq, c.idx});
-  c.listedIn.clear();
+  std::vector<int> listed;
+  listed.swap(c.listedIn);  // its entries are dead from now on
+  for (int idx : listed) {
+    Queue& q = queues_[idx];
+    --q.waitingLive;
+    compactWaiting(q);
+  }
+  listed.clear();
+  c.listedIn.swap(listed);  // keeps the buffer for the slot's next contact
   queues_[c.queue].waitingOwn--;
 }
 
@@ -286,31 +341,32 @@ void AcdEngine::assign(Contact& c, Agent& a, int viaQueue, int64_t at) {
 
 bool AcdEngine::tryAssignContact(Contact& c, int queue, int64_t at) {
   Queue& q = queues_[queue];
-  if (q.ready.empty()) return false;
+  const ReadyEntry* first = firstReady(q);
+  if (!first) return false;
   // Chat queues may list agents that are ready for chats only; voice contacts need an
   // agent with nothing in hand. The index already holds exactly the agents available for
   // this queue's media, and a contact's media is its home queue's.
   if (isExclusive(queues_[c.queue].spec.media) != isExclusive(q.spec.media)) return false;
-  Agent& a = agents_[std::get<2>(*q.ready.begin())];
-  assign(c, a, queue, at);
+  assign(c, agents_[first->agent], queue, at);
   return true;
 }
 
 void AcdEngine::serveWaiting(Agent& a, int64_t at) {
   // Take the best first-in-line contact among the queues this agent is ready for, until
   // it has no capacity left or nothing waits.
+  // The agent need not be indexed yet: settle() indexes it after.
   while (true) {
     const WaitKey* best = nullptr;
     int bestQueue = -1;
     for (const auto& s : a.slots) {
-      if (!s.indexed) continue;
-      const Queue& q = queues_[s.queue];
-      if (q.waiting.empty()) continue;
-      const WaitKey& head = *q.waiting.begin();
-      const Contact& c = contacts_[std::get<3>(head)];
+      Queue& q = queues_[s.queue];
+      if (!availableFor(a, q)) continue;
+      const WaitKey* head = firstWaiting(q);
+      if (!head) continue;
+      const Contact& c = contacts_[std::get<3>(*head)];
       if (isExclusive(queues_[c.queue].spec.media) != isExclusive(q.spec.media)) continue;
-      if (!best || head < *best) {
-        best = &head;
+      if (!best || *head < *best) {
+        best = head;
         bestQueue = s.queue;
       }
     }
@@ -371,17 +427,14 @@ Status AcdEngine::enqueueSlot(const ContactSpec& spec, int queue, bool keyed, ui
     contacts_.emplace_back();
   }
   Contact& c = contacts_[idx];
-  // A reused slot keeps the buffers of its strings and lists: no allocation per contact.
+  // A reused slot keeps the buffers of its string and lists: no allocation per contact.
+  // Of the spec, routing needs only the id and the priority.
   if (keyed) {
-    c.spec.id.clear();
+    c.id.clear();
   } else {
-    c.spec.id = spec.id;
+    c.id = spec.id;
   }
-  c.spec.queue = q.spec.name;
-  c.spec.priority = spec.priority;
-  c.spec.arrived = spec.arrived;
-  c.spec.channel = spec.channel;
-  c.spec.customerRef = spec.customerRef;
+  c.ownPriority = spec.priority;
   c.idx = idx;
   c.queue = q.idx;
   c.state = ContactState::kWaiting;
@@ -411,7 +464,7 @@ Status AcdEngine::enqueueSlot(const ContactSpec& spec, int queue, bool keyed, ui
 }
 
 std::string AcdEngine::nameOf(const Contact& c) const {
-  return c.keyed ? std::to_string(c.key) : c.spec.id;
+  return c.keyed ? std::to_string(c.key) : c.id;
 }
 
 AcdEngine::Contact* AcdEngine::findKeyed(uint32_t key) {
@@ -424,7 +477,7 @@ void AcdEngine::finishContact(Contact& c) {
     keyedIdx_[c.key] = -1;
     --keyedCount_;
   } else {
-    contactIdx_.erase(c.spec.id);
+    contactIdx_.erase(c.id);
   }
   finishContactSlot(c);
 }
@@ -474,8 +527,7 @@ void AcdEngine::letGo(Agent& a, bool exclusive, int64_t t) {
   }
   if (a.exclusive || a.chats) {
     // Still holding chats: re-key (least occupied changes) and maybe take another.
-    reindex(a);
-    if (!a.pendingAway) serveWaiting(a, t);
+    settle(a, t);
     return;
   }
   if (exclusive && a.spec.wrapUp.count() > 0) {
@@ -530,16 +582,16 @@ Status AcdEngine::takeCheck(const Contact& c, const Agent& a) const {
   bool exclusive = isExclusive(queues_[c.queue].spec.media);
   if (c.state == ContactState::kAssigned && c.agent == a.idx) {
     return Status::failedPrecondition("agent " + a.spec.id + " already holds contact '" +
-                                      c.spec.id + "'");
+                                      c.id + "'");
   }
   if (a.legOf == c.idx) {
     return Status::failedPrecondition("agent " + a.spec.id + " is already on contact '" +
-                                      c.spec.id + "'");
+                                      c.id + "'");
   }
   bool signedIn = a.state == AgentState::kIdle || a.state == AgentState::kBusy;
   if (!signedIn || a.pendingAway || a.exclusive || (exclusive && a.chats) ||
       (!exclusive && a.chats >= a.spec.maxChats)) {
-    return stateError(a, "it cannot take contact '" + c.spec.id + "' now");
+    return stateError(a, "it cannot take contact '" + c.id + "' now");
   }
   return {};
 }
@@ -631,10 +683,9 @@ Status AcdEngine::requeue(const std::string& contactId, const std::string& queue
   c.state = ContactState::kWaiting;
   c.agent = -1;
   c.queue = q.idx;
-  c.spec.queue = queue;
   c.arrived = t;
   c.seq = ++seq_;
-  c.priority = int64_t(c.spec.priority) + q.spec.priority;
+  c.priority = int64_t(c.ownPriority) + q.spec.priority;
   // The contact is placed before its former agent is let go, so that the agent cannot
   // take it straight back unless nobody else is ready.
   if (!tryAssignContact(c, q.idx, t)) {
@@ -769,10 +820,12 @@ Result<QueueStats> AcdEngine::queueStats(const std::string& name, TimePoint now)
   if (it == queueIdx_.end()) return Status::notFound("no queue '" + name + "'");
   const Queue& q = queues_[it->second];
   QueueStats st;
-  st.waiting = static_cast<int>(q.waiting.size());
+  st.waiting = q.waitingLive;
   int64_t oldest = std::numeric_limits<int64_t>::max();
-  for (const auto& w : q.waiting) oldest = std::min(oldest, std::get<1>(w));
-  if (!q.waiting.empty()) {
+  q.waiting.forEach([&](const WaitKey& w) {
+    if (live(w)) oldest = std::min(oldest, std::get<1>(w));
+  });
+  if (q.waitingLive > 0) {
     st.longestWait = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::nanoseconds(std::max<int64_t>(0, ns(now) - oldest)));
   }
@@ -821,8 +874,7 @@ Status AcdEngine::withdraw(const std::string& contactId, TimePoint at) {
     --a.chats;
   }
   if (a.exclusive || a.chats) {
-    reindex(a);
-    if (!a.pendingAway) serveWaiting(a, t);
+    settle(a, t);
     return {};
   }
   // No wrap-up: the agent never talked to this contact.
@@ -851,11 +903,11 @@ std::string AcdEngine::agentOf(const std::string& contactId) const {
 
 std::string AcdEngine::checkInvariants() const {
   std::vector<int> exclusive(agents_.size()), chats(agents_.size());
-  std::vector<std::pair<std::string, int>> live(contactIdx_.begin(), contactIdx_.end());
+  std::vector<std::pair<std::string, int>> routed(contactIdx_.begin(), contactIdx_.end());
   for (size_t key = 0; key < keyedIdx_.size(); ++key) {
-    if (keyedIdx_[key] >= 0) live.emplace_back(std::to_string(key), keyedIdx_[key]);
+    if (keyedIdx_[key] >= 0) routed.emplace_back(std::to_string(key), keyedIdx_[key]);
   }
-  for (const auto& [id, idx] : live) {
+  for (const auto& [id, idx] : routed) {
     const Contact& c = contacts_[idx];
     if (c.state == ContactState::kAssigned) {
       if (!c.listedIn.empty()) return "assigned contact " + id + " is still listed";
@@ -881,19 +933,69 @@ std::string AcdEngine::checkInvariants() const {
              std::to_string(a.exclusive + a.chats) + " contact(s)";
     }
     for (const auto& s : a.slots) {
-      bool should = availableFor(a, queues_[s.queue]);
+      const Queue& q = queues_[s.queue];
+      bool should = availableFor(a, q);
       if (should != s.indexed) return "agent " + a.spec.id + " index is stale";
-      if (s.indexed && !queues_[s.queue].ready.count(s.key)) {
-        return "agent " + a.spec.id + " key missing from its queue";
+      if (s.indexed && std::make_pair(s.rank, s.tie) != keyFor(a, s, q)) {
+        return "agent " + a.spec.id + " has an outdated key in queue " + q.spec.name;
       }
     }
   }
-  // No ready agent may sit beside a waiting contact it could take.
+  // The indexes: ordered, one live entry per indexed agent slot and per listing of a
+  // waiting contact, with the key it has now, and dead entries bounded by compact()'s rule.
+  std::vector<int> listings(queues_.size());
+  for (const auto& [id, idx] : routed) {
+    for (int q : contacts_[idx].listedIn) listings[q]++;
+  }
   for (const auto& q : queues_) {
-    if (q.ready.empty() || q.waiting.empty()) continue;
-    const Contact& c = contacts_[std::get<3>(*q.waiting.begin())];
-    if (isExclusive(queues_[c.queue].spec.media) == isExclusive(q.spec.media)) {
-      return "queue " + q.spec.name + " has a ready agent and a waiting contact";
+    const std::string where = " in queue " + q.spec.name;
+    if (!q.ready.ordered() || !q.waiting.ordered()) return "an index is out of order" + where;
+    std::string wrong;
+    std::set<int> agentsSeen;
+    q.ready.forEach([&](const ReadyEntry& e) {
+      if (!live(e) || !wrong.empty()) return;
+      const QueueSlot& s = agents_[e.agent].slots[e.slot];
+      if (s.queue != q.idx || s.rank != e.rank || s.tie != e.tie) {
+        wrong = "agent " + agents_[e.agent].spec.id + " has a wrong entry" + where;
+      } else if (!agentsSeen.insert(e.agent).second) {
+        wrong = "agent " + agents_[e.agent].spec.id + " is ready twice" + where;
+      }
+    });
+    if (!wrong.empty()) return wrong;
+    int indexed = 0;
+    for (const auto& a : agents_) {
+      for (const auto& s : a.slots) indexed += s.queue == q.idx && s.indexed;
+    }
+    if (int(agentsSeen.size()) != indexed || q.readyLive != indexed) {
+      return "ready agents do not match the indexed agents" + where;
+    }
+    std::set<int> contactsSeen;
+    const WaitKey* first = nullptr;
+    q.waiting.forEach([&](const WaitKey& w) {
+      if (!live(w) || !wrong.empty()) return;
+      const Contact& c = contacts_[std::get<3>(w)];
+      if (std::find(c.listedIn.begin(), c.listedIn.end(), q.idx) == c.listedIn.end() ||
+          std::get<0>(w) != -c.priority || std::get<1>(w) != c.arrived) {
+        wrong = "waiting contact " + nameOf(c) + " has a wrong entry" + where;
+      } else if (!contactsSeen.insert(c.idx).second) {
+        wrong = "contact " + nameOf(c) + " waits twice" + where;
+      }
+      if (!first || w < *first) first = &w;
+    });
+    if (!wrong.empty()) return wrong;
+    if (int(contactsSeen.size()) != listings[q.idx] || q.waitingLive != listings[q.idx]) {
+      return "waiting contacts do not match the contacts listed" + where;
+    }
+    if (q.ready.size() > q.ready.maxSize(size_t(q.readyLive)) ||
+        q.waiting.size() > q.waiting.maxSize(size_t(q.waitingLive))) {
+      return "too many dead entries" + where;
+    }
+    // No ready agent may sit beside a waiting contact it could take.
+    if (q.readyLive > 0 && first) {
+      const Contact& c = contacts_[std::get<3>(*first)];
+      if (isExclusive(queues_[c.queue].spec.media) == isExclusive(q.spec.media)) {
+        return "queue " + q.spec.name + " has a ready agent and a waiting contact";
+      }
     }
   }
   return "";

@@ -2,21 +2,24 @@
 //
 // AcdEngine: the in-memory Router of the routing-acd plugin.
 //
-// Every queue keeps an ordered index of the agents ready for it, keyed by the queue's
-// strategy, and an ordered set of its waiting contacts (priority, then arrival). A contact
-// that arrives takes the first ready agent of its queue; an agent that becomes free takes
-// the best first waiting contact among the queues it serves. Both are O(log n) set
-// operations per queue touched; an agent's change of state re-keys it in each queue it
-// serves (O(q log n) for q queues). Timers (overflow, maximum wait, wrap-up) sit in one
-// heap with lazy deletion.
+// Every queue keeps its ready agents, keyed by the queue's strategy, and its waiting
+// contacts (priority, then arrival) in two MinQueues (min_queue.h). A contact that arrives
+// takes the first ready agent of its queue; an agent that becomes free takes the best
+// first waiting contact among the queues it serves, and is indexed only where it is still
+// available afterwards. Removal is lazy: an entry whose agent slot or contact has changed
+// since it was pushed is dead, skipped when it comes first, and dropped with the others
+// once they outnumber the live ones. Each step costs O(1) amortized per MinQueue touched
+// when its entries come in key order (an agent freed last under longest idle, a contact
+// that arrived last), O(log n) amortized otherwise (n the entries of the queue), with no
+// allocation once the vectors have grown. An agent's change of state re-keys it in each
+// queue it serves (q queues: q times that); an unchanged key is left in place. Timers
+// (overflow, maximum wait, wrap-up) sit in one heap, stale ones skipped when they surface.
 //
 // Not thread-safe: LockedRouter serialises it for the plugin's callers.
 #pragma once
 
 #include <cstdint>
-#include <memory_resource>
 #include <queue>
-#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -24,6 +27,7 @@
 
 #include "kefu/routing.h"
 #include "kefu/routing_keyed.h"
+#include "min_queue.h"
 
 namespace kefu::acd {
 
@@ -120,15 +124,28 @@ class AcdEngine : public Router, public KeyedContacts {
   std::string checkInvariants() const;
 
  private:
-  using Key = std::tuple<int64_t, int64_t, int>;  // strategy key, tie-break, agent index
   using WaitKey = std::tuple<int64_t, int64_t, uint64_t, int>;  // -priority, arrival, seq, idx
 
   struct QueueSlot {  // one queue an agent serves
     int queue;
     int64_t skillSum;
     int64_t lastServed = 0;  // round robin: the queue's sequence at the last assignment
-    bool indexed = false;
-    Key key{};
+    bool indexed = false;    // has a live entry in the queue's ready index
+    int64_t rank = 0;        // that entry's key (see ReadyEntry)
+    int64_t tie = 0;
+    uint64_t stamp = 0;      // that entry's stamp
+  };
+  // An agent in a queue's ready index: the smallest (rank, tie, agent) is offered first.
+  struct ReadyEntry {
+    int64_t rank;    // the strategy's key
+    int64_t tie;     // its tie-break (idle since), or 0
+    int agent;       // agent index, the last tie-break
+    int slot;        // the agent's QueueSlot for this queue
+    uint64_t stamp;  // live while the slot is indexed with this stamp
+    bool operator<(const ReadyEntry& o) const {
+      return std::tie(rank, tie, agent) < std::tie(o.rank, o.tie, o.agent);
+    }
+    bool operator>(const ReadyEntry& o) const { return o < *this; }
   };
   struct Agent {
     AgentSpec spec;
@@ -145,28 +162,30 @@ class AcdEngine : public Router, public KeyedContacts {
     std::vector<QueueSlot> slots;
   };
   struct Queue {
-    explicit Queue(std::pmr::memory_resource* nodes) : ready(nodes), waiting(nodes) {}
     QueueSpec spec;
     int idx = 0;
     int overflowTo = -1;
-    std::pmr::set<Key> ready;
-    std::pmr::set<WaitKey> waiting;
+    MinQueue<ReadyEntry> ready;
+    MinQueue<WaitKey> waiting;  // live: the contact still waits under that seq
+    int readyLive = 0;          // live entries: the agents ready for the queue
+    int waitingLive = 0;        // live entries: the contacts listed in the queue
     int64_t served = 0;
     int waitingOwn = 0;  // contacts whose home is this queue, waiting
   };
   enum class ContactState { kWaiting, kAssigned };
   struct Contact {
-    ContactSpec spec;
+    std::string id;  // the string id, "" for a keyed contact
     int idx = 0;
     int queue = 0;
     ContactState state = ContactState::kWaiting;
     int agent = -1;
     int64_t arrived = 0;
     uint64_t seq = 0;
-    int64_t priority = 0;
-    std::vector<int> listedIn;  // queues whose waiting set holds it
+    int ownPriority = 0;  // ContactSpec::priority
+    int64_t priority = 0;  // with the queue's priority added
+    std::vector<int> listedIn;  // queues whose waiting index holds it live
     std::vector<int> legs;      // agents holding a leg of it (consultation, conference)
-    bool keyed = false;         // named by `key` (KeyedContacts), not spec.id
+    bool keyed = false;         // named by `key` (KeyedContacts), not id
     uint32_t key = 0;
   };
   enum class TimerKind { kOverflow, kMaxWait, kWrapUp };
@@ -184,10 +203,22 @@ class AcdEngine : public Router, public KeyedContacts {
   Status stateError(const Agent& a, const std::string& what) const;
 
   bool availableFor(const Agent& a, const Queue& q) const;
-  Key keyFor(const Agent& a, const QueueSlot& s, const Queue& q) const;
+  // The slot's key in its queue's ready index: (rank, tie), then the agent index.
+  std::pair<int64_t, int64_t> keyFor(const Agent& a, const QueueSlot& s, const Queue& q) const;
   void reindex(Agent& a);
+  bool live(const ReadyEntry& e) const;
+  bool live(const WaitKey& w) const;
+  // The first live entry of the queue's index, or null if none.
+  const ReadyEntry* firstReady(Queue& q);
+  const WaitKey* firstWaiting(Queue& q);
+  // After entries of the queue's index died: drops them if they are too many.
+  void compactReady(Queue& q);
+  void compactWaiting(Queue& q);
   void setState(Agent& a, AgentState to, const std::string& reason, int64_t at);
   void becomeFree(Agent& a, int64_t at);
+  // The agent may take more: serves waiting contacts while it can, then indexes it where
+  // it is still available (so an agent that takes a contact at once is never indexed).
+  void settle(Agent& a, int64_t at);
 
   void list(Contact& c, int queue);
   void unlist(Contact& c);
@@ -198,7 +229,7 @@ class AcdEngine : public Router, public KeyedContacts {
   using ContactIndex = std::unordered_map<std::string, int>;
   // Releases an assigned contact; `named` is its entry in contactIdx_, null for a keyed one.
   Status releaseSlot(Contact& c, int64_t at, ContactIndex::iterator* named);
-  // The contact's id in reports: spec.id, or the key in decimal.
+  // The contact's id in reports: its id, or the key in decimal.
   std::string nameOf(const Contact& c) const;
   Contact* findKeyed(uint32_t key);
   void finishContact(Contact& c);
@@ -213,10 +244,6 @@ class AcdEngine : public Router, public KeyedContacts {
   Result<Contact*> assignedContact(const std::string& id);
   Status takeCheck(const Contact& c, const Agent& a) const;
 
-  // The nodes of the queues' ordered sets, recycled within the engine: an agent or a
-  // contact changes sets several times per contact, and a pool spares a malloc and free
-  // each time. Declared before the queues, so that it outlives them.
-  std::pmr::unsynchronized_pool_resource nodes_;
   RoutingListener* listener_ = nullptr;
   PendingAwayListener* pendingListener_ = nullptr;
   KeyedRoutingListener* keyedListener_ = nullptr;
@@ -234,6 +261,7 @@ class AcdEngine : public Router, public KeyedContacts {
   int lastQueue_ = -1;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t seq_ = 0;
+  uint64_t stamp_ = 0;  // stamps of ready entries
   size_t assignedCount_ = 0;
 };
 

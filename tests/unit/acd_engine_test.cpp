@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <set>
 
 #include "acd_engine.h"
 
@@ -459,4 +460,55 @@ TEST_CASE("A withdrawn contact frees its agent without wrap-up", "[acd]") {
   CHECK(e.waitingIds().empty());
   CHECK(e.withdraw("c1", T0).code() == StatusCode::kNotFound);
   CHECK(e.checkInvariants().empty());
+}
+
+TEST_CASE("MinQueue gives the smallest live entry whatever the order of arrival", "[acd]") {
+  // Runs in order (the common case) mixed with entries out of order, removals from the
+  // front and from anywhere, checked against a sorted set of the live entries.
+  std::mt19937_64 rng(7);
+  kefu::acd::MinQueue<int> mq;
+  std::set<int> live, used;  // entries are unique: a value once used is not pushed again
+  auto isLive = [&](int v) { return live.count(v) > 0; };
+  int next = 1000;
+  for (int step = 0; step < 20000; ++step) {
+    switch (rng() % 6) {
+      case 0:
+      case 1:
+        live.insert(next), used.insert(next), mq.push(next);
+        next += 1 + int(rng() % 3);
+        break;
+      case 2: {
+        int v = int(rng() % size_t(next));  // out of order, mostly
+        if (used.insert(v).second) live.insert(v), mq.push(v);
+        break;
+      }
+      case 3:
+        if (!live.empty()) live.erase(live.begin());
+        break;
+      case 4:
+        if (!live.empty()) live.erase(std::next(live.begin(), long(rng() % live.size())));
+        mq.compact(live.size(), isLive);
+        REQUIRE(mq.size() <= mq.maxSize(live.size()));
+        break;
+      default: break;
+    }
+    const int* first = mq.first(isLive);
+    REQUIRE((first == nullptr) == live.empty());
+    if (first) REQUIRE(*first == *live.begin());
+    REQUIRE(mq.ordered());
+  }
+}
+
+TEST_CASE("Contacts that leave an unserved queue leave no pile of dead entries", "[acd]") {
+  AcdEngine e;
+  REQUIRE(e.defineQueue(queue("q")).ok());
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      REQUIRE(e.enqueue(contact("c" + std::to_string(i), "q", T0 + std::chrono::seconds(i))).ok());
+    }
+    for (int i = 0; i < 300; ++i) REQUIRE(e.abandon("c" + std::to_string(i), T0).ok());
+    // checkInvariants() bounds the dead entries by the live ones (here none).
+    REQUIRE(e.checkInvariants().empty());
+    CHECK(e.queueStats("q", T0)->waiting == 0);
+  }
 }

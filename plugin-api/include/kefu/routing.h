@@ -15,7 +15,7 @@
 // follow decisions on the event bus ("routing.*", "agent.state"). The Router a plugin
 // finds in the ServiceRegistry is safe to call from any thread.
 //
-// Cost: each decision is O(log n) in the agents ready for the queue (see
+// Cost: each decision is O(log n) amortized in the agents ready for the queue (see
 // sdk-docs/routing.md for each strategy), never a scan of all agents.
 #pragma once
 
