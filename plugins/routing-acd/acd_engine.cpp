@@ -712,6 +712,11 @@ Status AcdEngine::addLeg(const std::string& contactId, const std::string& agentI
   Agent* a = findAgent(agentId);
   if (!a) return Status::notFound("no agent '" + agentId + "'");
   if (auto s = takeCheck(*c, *a); !s.ok()) return s;
+  // An agent holds one leg at a time (a chat agent could otherwise take a second one).
+  if (a->legOf >= 0) {
+    return Status::failedPrecondition("agent " + agentId + " is already on contact '" +
+                                      nameOf(contacts_[a->legOf]) + "'; drop that leg first");
+  }
   if (isExclusive(queues_[c->queue].spec.media)) {
     a->exclusive = 1;
   } else {

@@ -309,6 +309,23 @@ TEST_CASE("Engine: legs keep an agent to one voice contact", "[channels][routing
   g.invariants();
 }
 
+TEST_CASE("Engine: a chat agent is on one leg at a time", "[channels][routing]") {
+  Engine g;
+  g.ready("a1");
+  g.contact("x1", "chat");
+  g.contact("x2", "chat");  // a1 takes both (two chats at most)
+  REQUIRE(g.e.agentOf("x2") == "a1");
+  g.ready("a2");
+  REQUIRE(g.e.addLeg("x1", "a2", g.tick()).ok());
+  auto second = g.e.addLeg("x2", "a2", g.tick());
+  CHECK(second.code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(second.message(), Catch::Contains("already on contact 'x1'"));
+  g.invariants();
+  REQUIRE(g.e.dropLeg("x1", "a2", g.tick()).ok());
+  REQUIRE(g.e.addLeg("x2", "a2", g.tick()).ok());
+  g.invariants();
+}
+
 TEST_CASE("Engine: random call controls keep the invariants", "[channels][routing]") {
   Engine g;
   for (const char* a : {"a1", "a2", "a3"}) g.ready(a);
