@@ -243,6 +243,9 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
     CLI::App* app;
     std::map<std::string, CLI::Option*> options;
     std::map<std::string, std::vector<std::string>> values;
+    // The command's own copy of the common options: CLI11 writes them at parse time (the
+    // values used are the ones parsed before the deployment was loaded).
+    CommonOptions common;
   };
   std::vector<std::unique_ptr<Bound>> bound;
   if (standalone) {
@@ -270,8 +273,7 @@ int runPluginCommand(int argc, char** argv, bool standalone = false) {
     b->owner = entry.owner;
     b->command = &entry.command;
     b->app = parent;
-    CommonOptions ignored;
-    ignored.addTo(parent, !standalone);
+    b->common.addTo(parent, !standalone);
     for (const auto& opt : entry.command.options) {
       CLI::Option* o;
       if (opt.flag) {

@@ -515,8 +515,13 @@ std::string genericName(int i) {
 std::vector<Shift> fixedStaffing(const CallTable& table, int agents) {
   std::vector<Shift> out;
   if (table.calls().empty()) return out;
-  int64_t from = table.calls().front().arrivalMs;
-  for (const auto& c : table.calls()) from = std::min(from, c.entryMs >= 0 ? c.entryMs : from);
+  // From the arrival of the call first in queue-entry order (any row of the file may be it).
+  int64_t from = INT64_MAX;
+  if (!table.order().empty()) {
+    from = table.calls()[table.order().front()].arrivalMs;
+  } else {
+    for (const auto& c : table.calls()) from = std::min(from, c.arrivalMs);  // not finished
+  }
   for (int i = 0; i < agents; ++i) out.push_back({genericName(i), from, INT64_MAX});
   return out;
 }
@@ -998,6 +1003,12 @@ Result<ReplayStats> Simulation::run(const std::vector<QueueSpec>& queues, const 
                                      ", not calls");
     }
     queueOfType_.push_back(q->second);
+  }
+  if (t_.offered() > 0 && !t_.hasHandleTimes()) {
+    // Every queued call of the log was abandoned: a call the model answers has no service
+    // time to take.
+    return Status::invalidArgument("the log has no answered call, so there is no handle time "
+                                   "for the calls the model answers");
   }
   router_ = make(this);
   // The router's fast path, when it has one: calls by their index, no string ids.

@@ -106,6 +106,8 @@ class CallTable {
   // Observed service times of `type` at `hour` of arrival; falls back to the type, then to
   // every served call. Empty only if the log has no served call at all.
   const std::vector<int32_t>& handleSamples(uint16_t type, int hour) const;
+  // Whether the log has a served call, i.e. a handle time to sample.
+  bool hasHandleTimes() const { return !handleAll_.empty(); }
   // Per type when that type has at least kMinPatienceEvents abandonments, else overall.
   const PatienceCurve& patience(uint16_t type) const;
   static constexpr size_t kMinPatienceEvents = 30;

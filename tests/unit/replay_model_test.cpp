@@ -535,6 +535,51 @@ TEST_CASE("Kaplan-Meier patience treats answered calls as censored", "[replay]")
   CHECK(none.quantile(0.5) == -1);
 }
 
+TEST_CASE("A log without an answered call is refused, not divided by zero", "[replay]") {
+  CallTable t;
+  CallRecord r;
+  r.type = "PS";
+  r.line = 2;
+  r.arrivalMs = kT0;
+  r.ivrExitMs = r.queueStartMs = kT0 + 5'000;
+  r.queueExitMs = kT0 + 45'000;
+  r.outcome = Outcome::kAbandonedInQueue;
+  t.add(r);
+  t.finish();
+  Model m;
+  Collected got;
+  auto s = kefu::replay::runReplay(t, m.queues, m.maker(), kefu::replay::fixedStaffing(t, 2),
+                                   ReplayOptions{}, got.sink());
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == kefu::StatusCode::kInvalidArgument);
+  CHECK_THAT(s.status().message(), Catch::Contains("no answered call"));
+}
+
+TEST_CASE("Fixed staffing signs in at the first call to reach the queue, in any row order",
+          "[replay]") {
+  // The first row waits in the IVR past the second row's arrival.
+  CallRecord a, b;
+  a.type = b.type = "PS";
+  a.line = 2;
+  a.arrivalMs = kT0 + 3'600'000;
+  a.ivrExitMs = a.queueStartMs = a.queueExitMs = a.serviceStartMs = a.arrivalMs + 10'000;
+  a.serviceEndMs = a.serviceStartMs + 60'000;
+  a.outcome = Outcome::kAnswered;
+  b.line = 3;
+  b.arrivalMs = kT0;
+  b.ivrExitMs = kT0 + 30'000;
+  b.outcome = Outcome::kEndedInIvr;
+  for (bool swapped : {false, true}) {
+    CallTable t;
+    t.add(swapped ? b : a);
+    t.add(swapped ? a : b);
+    t.finish();
+    auto shifts = kefu::replay::fixedStaffing(t, 1);
+    REQUIRE(shifts.size() == 1);
+    CHECK(shifts[0].fromMs == kT0);
+  }
+}
+
 TEST_CASE("A call type mapped to an unknown queue is refused by name", "[replay]") {
   CallTable t = busyLog();
   Model m;
