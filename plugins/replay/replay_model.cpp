@@ -514,14 +514,9 @@ std::string genericName(int i) {
 
 std::vector<Shift> fixedStaffing(const CallTable& table, int agents) {
   std::vector<Shift> out;
-  if (table.calls().empty()) return out;
+  if (table.order().empty()) return out;
   // From the arrival of the call first in queue-entry order (any row of the file may be it).
-  int64_t from = INT64_MAX;
-  if (!table.order().empty()) {
-    from = table.calls()[table.order().front()].arrivalMs;
-  } else {
-    for (const auto& c : table.calls()) from = std::min(from, c.arrivalMs);  // not finished
-  }
+  const int64_t from = table.calls()[table.order().front()].arrivalMs;
   for (int i = 0; i < agents; ++i) out.push_back({genericName(i), from, INT64_MAX});
   return out;
 }

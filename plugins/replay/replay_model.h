@@ -186,7 +186,7 @@ struct Shift {
   int64_t fromMs = 0, toMs = 0;  // toMs: INT64_MAX for "until the end"
 };
 
-// Staffing plans.
+// Staffing plans, of a table after finish().
 std::vector<Shift> observedStaffing(const CallTable& table);
 std::vector<Shift> fixedStaffing(const CallTable& table, int agents);
 // A schedule CSV (see sdk-docs/replay.md): header "start,end,count" or "start,end,agent";

@@ -30,6 +30,19 @@ void writeDeployment(const TempDir& dir, const std::string& replayExtra = "") {
                                      << replayExtra;
 }
 
+// `kefu replay` on `log` with the deployment of writeDeployment(), reporting to dir/report.
+std::vector<std::string> replayArgs(const TempDir& dir, const std::string& log) {
+  return {"replay", "--config", (dir / "deploy.toml").string(), "--data-dir",
+          dir.path().string(), "--calls", log, "--out", (dir / "report").string()};
+}
+
+// A generated day of calls (Monday 2026-03-02) in dir/calls.txt; returns its path.
+std::string generatedDay(const TempDir& dir) {
+  auto log = (dir / "calls.txt").string();
+  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  return log;
+}
+
 // The per-day table of the replay's output (the lines before the timings).
 std::string table(const std::string& out) { return out.substr(0, out.find("replay: ")); }
 
@@ -45,9 +58,8 @@ TEST_CASE("kefu gen-calls writes a log that kefu replay replays on the router",
   REQUIRE(gen.code == 0);
   CHECK_THAT(gen.out, Catch::Contains("over 2 day(s)"));
   writeDeployment(dir);
-  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
-                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
-                                     (dir / "report").string(), "--seed", "5"};
+  std::vector<std::string> replay = replayArgs(dir, log);
+  replay.insert(replay.end(), {"--seed", "5"});
   auto r = kefuRun(dir, replay);
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
@@ -97,12 +109,9 @@ TEST_CASE("kefu gen-calls writes a log that kefu replay replays on the router",
 TEST_CASE("kefu replay refuses bad staffing and unknown queues by name",
           "[integration][replay]") {
   TempDir dir;
-  auto log = (dir / "calls.txt").string();
-  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  auto log = generatedDay(dir);
   writeDeployment(dir, "default_queue = \"nowhere\"\n");
-  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
-                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
-                                     (dir / "report").string()};
+  std::vector<std::string> replay = replayArgs(dir, log);
   auto r = kefuRun(dir, replay);
   CHECK(r.code == 2);
   INFO(r.err);
@@ -151,12 +160,9 @@ TEST_CASE("kefu gen-calls exits 2 for bad options and 1 when it cannot write",
 TEST_CASE("kefu replay warns about a schedule outside the log and refuses a bad one",
           "[integration][replay]") {
   TempDir dir;
-  auto log = (dir / "calls.txt").string();
-  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  auto log = generatedDay(dir);
   writeDeployment(dir);
-  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
-                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
-                                     (dir / "report").string()};
+  std::vector<std::string> replay = replayArgs(dir, log);
   std::ofstream(dir / "other.csv") << "start,end,count\n2025-01-01 07:00,2025-01-01 19:00,3\n";
   auto other = replay;
   other.insert(other.end(), {"--staffing", "schedule:" + (dir / "other.csv").string()});
@@ -211,12 +217,9 @@ TEST_CASE("kefu check names replay queue keys that routing-acd cannot serve",
 TEST_CASE("kefu replay reports its input, counts queued calls and takes a schedule with a BOM",
           "[integration][replay]") {
   TempDir dir;
-  auto log = (dir / "calls.txt").string();
-  REQUIRE(kefuRun(dir, {"gen-calls", "--out", log, "--start", "2026-03-02"}).code == 0);
+  auto log = generatedDay(dir);
   writeDeployment(dir);
-  std::vector<std::string> replay = {"replay", "--config", (dir / "deploy.toml").string(),
-                                     "--data-dir", dir.path().string(), "--calls", log, "--out",
-                                     (dir / "report").string()};
+  std::vector<std::string> replay = replayArgs(dir, log);
   std::ofstream(dir / "plan.csv") << "\xEF\xBB\xBFstart,end,count\r\n"
                                      "2026-03-02 07:00,2026-03-02 24:00,12\r\n";
   auto sched = replay;

@@ -96,6 +96,15 @@ std::vector<CallRecord> readAll(kefu::calls::CallReader& r) {
   return out;
 }
 
+// The error of opening `csv` with the mapping `toml` (written to dir/m.toml), which must fail.
+std::string mappingError(const TempDir& dir, const std::filesystem::path& csv,
+                         const std::string& toml) {
+  auto map = dir.write("m.toml", toml);
+  auto r = openCallLog(csv.string(), map.string());
+  REQUIRE_FALSE(r.ok());
+  return r.status().message();
+}
+
 }  // namespace
 
 TEST_CASE("Clock and date parsing", "[calllog]") {
@@ -352,12 +361,7 @@ phantom = "PHANTOM"
 TEST_CASE("Mapping file errors name the file line column and key", "[calllog]") {
   TempDir dir;
   auto csv = dir.write("calls.csv", "start,who\n2026-01-05 10:00:00,x\n");
-  auto open = [&](const std::string& toml) {
-    auto map = dir.write("m.toml", toml);
-    auto r = openCallLog(csv.string(), map.string());
-    REQUIRE_FALSE(r.ok());
-    return r.status().message();
-  };
+  auto open = [&](const std::string& toml) { return mappingError(dir, csv, toml); };
   CHECK_THAT(open("delimiter = \",\"\n[columns\n"), Catch::Contains("m.toml:2:") &&
                                                       Catch::Contains("(syntax)"));
   CHECK_THAT(open("[columns]\narrival = \"start\"\narival = \"x\"\n"),
@@ -622,12 +626,7 @@ TEST_CASE("Control characters of values are shown escaped in every reason", "[ca
 TEST_CASE("A mapping refuses a delimiter that is the quote character", "[calllog]") {
   TempDir dir;
   auto csv = dir.write("calls.csv", "start\n2026-01-05 10:00:00\n");
-  auto open = [&](const std::string& toml) {
-    auto map = dir.write("m.toml", toml);
-    auto r = openCallLog(csv.string(), map.string());
-    REQUIRE_FALSE(r.ok());
-    return r.status().message();
-  };
+  auto open = [&](const std::string& toml) { return mappingError(dir, csv, toml); };
   CHECK_THAT(open("delimiter = \"\\\"\"\n[columns]\narrival = \"start\"\n"),
              Catch::Contains("m.toml:1:13: delimiter: the delimiter and the quote character "
                              "must differ"));
